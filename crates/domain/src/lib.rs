@@ -1,0 +1,20 @@
+//! The Customer Case Management domain (BIAN v12), free of I/O.
+//!
+//! A **management plan** is the control record; under it live **case decision criteria**
+//! (BIAN behaviour qualifier *Rules*) and **performance analyses** (*Performance*). Any of
+//! the three can receive a **manual intervention request**. Everything here is pure: values
+//! are parsed at the edge into the types below and, once built, are valid.
+
+pub mod fields;
+pub mod ids;
+pub mod intervention;
+pub mod page;
+pub mod record;
+
+pub use fields::{FieldError, Fields, MAX_FIELD_CHARS, RecordKind};
+pub use ids::{IdError, InterventionId, PlanId, RecordId};
+pub use intervention::{
+    Intervention, InterventionStatus, NewIntervention, Subject, TEXT_MAX_CHARS,
+};
+pub use page::{Page, PageError, PageRequest, PageSize};
+pub use record::{Change, ChildKind, ChildRecord, Plan, RecordMeta, Timestamp, Version, WriteMode};
