@@ -47,6 +47,8 @@ pub struct Version(i64);
 impl Version {
     /// The version of a new record.
     pub const FIRST: Self = Self(1);
+    /// A version no record ever has: a precondition on it always fails.
+    pub const FIRST_INVALID: Self = Self(0);
 
     /// From a stored or client-given number.
     pub fn new(n: i64) -> Self {

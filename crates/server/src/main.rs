@@ -1,1 +1,24 @@
-fn main() {}
+//! The `caseload` command: `serve` (the default) and `migrate`.
+
+use caseload::app::{Application, shutdown_signal};
+use caseload::config::{Cli, Command};
+use caseload::telemetry;
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    telemetry::init(cli.settings.log_format);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = Application::build(&cli.settings).await?;
+            app.run_until(shutdown_signal()).await
+        }
+        Command::Migrate => {
+            let db = caseload::app::connect(&cli.settings).await?;
+            db.close().await;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,251 @@
+//! The ten BIAN v12 operations at exactly the contract's paths, methods and operation ids.
+//! Each handler parses, calls the shared operation in [`super::ops`], and renders.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use caseload_domain::{ChildKind, ChildRecord, Subject, WriteMode};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::error::ApiError;
+use super::extract::{IfMatch, JsonObject, PlanPath, Principal, RecordPath};
+use super::render::{self, CustomerCaseManagementPlan, Performance, Rules};
+use super::render::{RetrieveCustomerCaseManagementPlanResponse, RetrievePerformanceResponse, RetrieveRulesResponse};
+use super::responses::{ReadErrors, WriteErrors};
+use super::{AppState, ops};
+
+const PLAN_TAG: &str = "CR - CustomerCaseManagementPlan";
+const RULES_TAG: &str = "BQ - Rules";
+const PERFORMANCE_TAG: &str = "BQ - Performance";
+
+/// The BIAN routes.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create))
+        .routes(routes!(update))
+        .routes(routes!(request))
+        .routes(routes!(retrieve))
+        .routes(routes!(update_rules))
+        .routes(routes!(request_rules))
+        .routes(routes!(retrieve_rules))
+        .routes(routes!(update_performance))
+        .routes(routes!(request_performance))
+        .routes(routes!(retrieve_performance))
+}
+
+fn plan_location(id: impl std::fmt::Display) -> String {
+    format!("/CustomerCaseManagement/{id}/Retrieve")
+}
+
+fn ok_plan(plan: &caseload_domain::Plan) -> Response {
+    render::one(StatusCode::OK, &plan.meta, None, render::plan(plan))
+}
+
+fn ok_record(record: &ChildRecord) -> Response {
+    render::one(StatusCode::OK, &record.meta, None, render::record(record))
+}
+
+/// CrCR Create the management plan for customer case handling
+#[utoipa::path(
+    post, path = "/CustomerCaseManagement/Create", operation_id = "Create", tag = PLAN_TAG,
+    request_body(content = CustomerCaseManagementPlan, content_type = "application/json"),
+    responses(
+        (status = 200, description = "CustomerCaseManagementPlan", body = CustomerCaseManagementPlan,
+         headers(("ETag" = String, description = "The plan's version"), ("Location" = String, description = "Where to retrieve the plan"))),
+        WriteErrors,
+    )
+)]
+async fn create(State(state): State<AppState>, JsonObject(body): JsonObject) -> Result<Response, ApiError> {
+    let plan = ops::create_plan(&state, &body).await?;
+    Ok(render::one(StatusCode::OK, &plan.meta, Some(plan_location(plan.id)), render::plan(&plan)))
+}
+
+/// UpCR Update aspects of the customer case handling management plan
+///
+/// Properties given replace the stored ones; properties not given are kept.
+#[utoipa::path(
+    put, path = "/CustomerCaseManagement/{customercasemanagementid}/Update", operation_id = "Update", tag = PLAN_TAG,
+    params(("customercasemanagementid" = String, Path, description = "The plan's id"),
+           ("If-Match" = Option<String>, Header, description = "Apply only if the plan is at this ETag")),
+    request_body(content = CustomerCaseManagementPlan, content_type = "application/json"),
+    responses((status = 200, description = "CustomerCaseManagementPlan", body = CustomerCaseManagementPlan), WriteErrors)
+)]
+async fn update(
+    State(state): State<AppState>,
+    PlanPath(id): PlanPath,
+    IfMatch(expected): IfMatch,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    let plan = ops::update_plan(&state, id, &body, WriteMode::Merge, expected).await?;
+    Ok(ok_plan(&plan))
+}
+
+/// RqCR Request manual intervention with the plan
+///
+/// Records a manual intervention request about the plan. The body's BIAN properties say which
+/// aspects it is about; the extension properties `Reason` and `RequestedAction` (strings) say
+/// why and what is wanted. Returns the plan and the new request's `InterventionId`.
+#[utoipa::path(
+    put, path = "/CustomerCaseManagement/{customercasemanagementid}/Request", operation_id = "Request", tag = PLAN_TAG,
+    params(("customercasemanagementid" = String, Path, description = "The plan's id")),
+    request_body(content = CustomerCaseManagementPlan, content_type = "application/json"),
+    responses((status = 200, description = "CustomerCaseManagementPlan", body = CustomerCaseManagementPlan), WriteErrors)
+)]
+async fn request(
+    State(state): State<AppState>,
+    PlanPath(id): PlanPath,
+    Principal(who): Principal,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    let intervention = ops::request_intervention(&state, id, Subject::Plan, &body, who).await?;
+    let plan = state.db.plan(id).await?;
+    let mut out = render::plan(&plan);
+    out.insert("InterventionId".into(), intervention.id.to_string().into());
+    Ok(render::one(StatusCode::OK, &plan.meta, None, out))
+}
+
+/// ReCR Retrieve details about the customer case handling management plan
+#[utoipa::path(
+    get, path = "/CustomerCaseManagement/{customercasemanagementid}/Retrieve", operation_id = "Retrieve", tag = PLAN_TAG,
+    params(("customercasemanagementid" = String, Path, description = "The plan's id")),
+    responses((status = 200, description = "RetrieveCustomerCaseManagementPlanResponse", body = RetrieveCustomerCaseManagementPlanResponse), ReadErrors)
+)]
+async fn retrieve(State(state): State<AppState>, PlanPath(id): PlanPath) -> Result<Response, ApiError> {
+    let plan = state.db.plan(id).await?;
+    let body = render::wrapped("CustomerCaseManagementPlan", render::plan(&plan));
+    Ok(render::one(StatusCode::OK, &plan.meta, None, body))
+}
+
+async fn put_child(
+    state: &AppState,
+    kind: ChildKind,
+    RecordPath(plan, id): RecordPath,
+    expected: Option<caseload_domain::Version>,
+    body: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Response, ApiError> {
+    let put = ops::put_record(state, kind, plan, id, body, WriteMode::Merge, expected).await?;
+    Ok(ok_record(&put.record))
+}
+
+async fn request_child(
+    state: &AppState,
+    kind: ChildKind,
+    RecordPath(plan, id): RecordPath,
+    who: String,
+    body: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Response, ApiError> {
+    let subject = match kind {
+        ChildKind::Rules => Subject::Rules(id.clone()),
+        ChildKind::Performance => Subject::Performance(id.clone()),
+    };
+    let intervention = ops::request_intervention(state, plan, subject, body, who).await?;
+    let record = ops::record(state, kind, plan, id).await?;
+    let mut out = render::record(&record);
+    out.insert("InterventionId".into(), intervention.id.to_string().into());
+    Ok(render::one(StatusCode::OK, &record.meta, None, out))
+}
+
+async fn retrieve_child(state: &AppState, kind: ChildKind, RecordPath(plan, id): RecordPath, envelope: &str) -> Result<Response, ApiError> {
+    let record = ops::record(state, kind, plan, id).await?;
+    let body = render::wrapped(envelope, render::record(&record));
+    Ok(render::one(StatusCode::OK, &record.meta, None, body))
+}
+
+/// UpBQ Update details of the case resolution criterion
+///
+/// Creates the criterion under the plan if it has none with this id, else updates the
+/// properties given and keeps the others.
+#[utoipa::path(
+    put, path = "/CustomerCaseManagement/{customercasemanagementid}/Rules/{rulesid}/Update", operation_id = "UpdateRules", tag = RULES_TAG,
+    params(("customercasemanagementid" = String, Path, description = "The plan's id"),
+           ("rulesid" = String, Path, description = "The criterion's id: 1 to 64 of A-Z a-z 0-9 . _ ~ -"),
+           ("If-Match" = Option<String>, Header, description = "Apply only if the criterion is at this ETag")),
+    request_body(content = Rules, content_type = "application/json"),
+    responses((status = 200, description = "Rules", body = Rules), WriteErrors)
+)]
+async fn update_rules(
+    State(state): State<AppState>,
+    path: RecordPath,
+    IfMatch(expected): IfMatch,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    put_child(&state, ChildKind::Rules, path, expected, &body).await
+}
+
+/// RqBQ Request manual intervention in the case resolution rules
+#[utoipa::path(
+    put, path = "/CustomerCaseManagement/{customercasemanagementid}/Rules/{rulesid}/Request", operation_id = "RequestRules", tag = RULES_TAG,
+    params(("customercasemanagementid" = String, Path, description = "The plan's id"),
+           ("rulesid" = String, Path, description = "The criterion's id")),
+    request_body(content = Rules, content_type = "application/json"),
+    responses((status = 200, description = "Rules", body = Rules), WriteErrors)
+)]
+async fn request_rules(
+    State(state): State<AppState>,
+    path: RecordPath,
+    Principal(who): Principal,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    request_child(&state, ChildKind::Rules, path, who, &body).await
+}
+
+/// ReBQ Retrieve details about the customer case criterion
+#[utoipa::path(
+    get, path = "/CustomerCaseManagement/{customercasemanagementid}/Rules/{rulesid}/Retrieve", operation_id = "RetrieveRules", tag = RULES_TAG,
+    params(("customercasemanagementid" = String, Path, description = "The plan's id"),
+           ("rulesid" = String, Path, description = "The criterion's id")),
+    responses((status = 200, description = "RetrieveRulesResponse", body = RetrieveRulesResponse), ReadErrors)
+)]
+async fn retrieve_rules(State(state): State<AppState>, path: RecordPath) -> Result<Response, ApiError> {
+    retrieve_child(&state, ChildKind::Rules, path, "Rules").await
+}
+
+/// UpBQ Update performance analysis related information
+///
+/// Creates the performance record under the plan if it has none with this id, else updates
+/// the properties given and keeps the others.
+#[utoipa::path(
+    put, path = "/CustomerCaseManagement/{customercasemanagementid}/Performance/{performanceid}/Update", operation_id = "UpdatePerformance", tag = PERFORMANCE_TAG,
+    params(("customercasemanagementid" = String, Path, description = "The plan's id"),
+           ("performanceid" = String, Path, description = "The performance record's id: 1 to 64 of A-Z a-z 0-9 . _ ~ -"),
+           ("If-Match" = Option<String>, Header, description = "Apply only if the record is at this ETag")),
+    request_body(content = Performance, content_type = "application/json"),
+    responses((status = 200, description = "Performance", body = Performance), WriteErrors)
+)]
+async fn update_performance(
+    State(state): State<AppState>,
+    path: RecordPath,
+    IfMatch(expected): IfMatch,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    put_child(&state, ChildKind::Performance, path, expected, &body).await
+}
+
+/// RqBQ Request manual intervention in unit performance analysis
+#[utoipa::path(
+    put, path = "/CustomerCaseManagement/{customercasemanagementid}/Performance/{performanceid}/Request", operation_id = "RequestPerformance", tag = PERFORMANCE_TAG,
+    params(("customercasemanagementid" = String, Path, description = "The plan's id"),
+           ("performanceid" = String, Path, description = "The performance record's id")),
+    request_body(content = Performance, content_type = "application/json"),
+    responses((status = 200, description = "Performance", body = Performance), WriteErrors)
+)]
+async fn request_performance(
+    State(state): State<AppState>,
+    path: RecordPath,
+    Principal(who): Principal,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    request_child(&state, ChildKind::Performance, path, who, &body).await
+}
+
+/// ReBQ Retrieve details about business unit performance assessment activity
+#[utoipa::path(
+    get, path = "/CustomerCaseManagement/{customercasemanagementid}/Performance/{performanceid}/Retrieve", operation_id = "RetrievePerformance", tag = PERFORMANCE_TAG,
+    params(("customercasemanagementid" = String, Path, description = "The plan's id"),
+           ("performanceid" = String, Path, description = "The performance record's id")),
+    responses((status = 200, description = "RetrievePerformanceResponse", body = RetrievePerformanceResponse), ReadErrors)
+)]
+async fn retrieve_performance(State(state): State<AppState>, path: RecordPath) -> Result<Response, ApiError> {
+    retrieve_child(&state, ChildKind::Performance, path, "Performance").await
+}

@@ -1,0 +1,207 @@
+//! Extractors that parse requests at the edge and refuse bad ones with our error body:
+//! JSON objects, path ids, `If-Match`, paging parameters.
+
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use bytes::Bytes;
+use caseload_domain::{PageRequest, PageSize, PlanId, RecordId, Version};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::error::ApiError;
+
+/// A request body that is a JSON object, sent as `application/json`.
+pub struct JsonObject(pub Map<String, Value>);
+
+impl<S: Send + Sync> FromRequest<S> for JsonObject {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        if !is_json(req.headers().get(header::CONTENT_TYPE)) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "request body must be sent as application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e: BytesRejection| {
+            let status = e.status();
+            if status == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(status, "request body is larger than the limit")
+            } else {
+                ApiError::new(status, format!("request body could not be read: {e}"))
+            }
+        })?;
+        match serde_json::from_slice::<Value>(&bytes) {
+            Ok(Value::Object(map)) => Ok(Self(map)),
+            Ok(_) => Err(ApiError::bad_request("request body must be a JSON object")),
+            Err(e) => Err(ApiError::bad_request(format!("request body is not valid JSON: {e}"))),
+        }
+    }
+}
+
+fn is_json(content_type: Option<&axum::http::HeaderValue>) -> bool {
+    let Some(value) = content_type.and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// The plan id of the path. An id this service cannot have minted is simply not found.
+pub struct PlanPath(pub PlanId);
+
+/// The plan and record ids of the path.
+pub struct RecordPath(pub PlanId, pub RecordId);
+
+fn plan_id(raw: &str) -> Result<PlanId, ApiError> {
+    PlanId::parse(raw).map_err(|_| {
+        let shown: String = raw.chars().filter(|c| !c.is_control()).take(64).collect();
+        ApiError::not_found(format!("customer case management plan '{shown}' not found"))
+    })
+}
+
+fn path_rejection(e: impl std::fmt::Display) -> ApiError {
+    ApiError::bad_request(format!("invalid path: {e}"))
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PlanPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(path_rejection)?;
+        Ok(Self(plan_id(&raw)?))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RecordPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path((plan, record)) = Path::<(String, String)>::from_request_parts(parts, state)
+            .await
+            .map_err(path_rejection)?;
+        let plan = plan_id(&plan)?;
+        let record = RecordId::parse(&record)
+            .map_err(|e| ApiError::bad_request(format!("invalid record id in path: {e}")))?;
+        Ok(Self(plan, record))
+    }
+}
+
+/// The version named by `If-Match`, if any. A tag this service could not have issued
+/// matches no version, so the write fails with 412 rather than going ahead unchecked.
+pub struct IfMatch(pub Option<Version>);
+
+/// Version 0 is never stored: a precondition on it always fails.
+const MATCHES_NOTHING: Version = Version::FIRST_INVALID;
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let Some(value) = parts.headers.get(header::IF_MATCH) else {
+            return Ok(Self(None));
+        };
+        let text = value.to_str().unwrap_or("").trim();
+        if text == "*" {
+            return Ok(Self(None));
+        }
+        Ok(Self(Some(Version::from_etag(text).unwrap_or(MATCHES_NOTHING))))
+    }
+}
+
+/// Paging parameters: `page_size` (1 to 100, default 20) and `page_token` (from the
+/// previous page's `NextPageToken`).
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// How many items at most (1 to 100, default 20).
+    pub page_size: Option<u32>,
+    /// Where to go on, as returned in `NextPageToken`.
+    pub page_token: Option<String>,
+}
+
+impl PageQuery {
+    /// Validates the parameters.
+    pub fn into_request(self) -> Result<PageRequest, ApiError> {
+        let size = PageSize::parse(self.page_size)?;
+        let after = match self.page_token {
+            None => None,
+            Some(token) => Some(decode_token(&token)?),
+        };
+        Ok(PageRequest { after, size })
+    }
+}
+
+/// Query parameters parsed with our error body.
+pub struct Params<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Query(value) = Query::<T>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::bad_request(format!("invalid query parameters: {}", e.body_text())))?;
+        Ok(Self(value))
+    }
+}
+
+/// The opaque token for "after this key".
+pub fn encode_token(after: &str) -> String {
+    URL_SAFE_NO_PAD.encode(after)
+}
+
+fn decode_token(token: &str) -> Result<String, ApiError> {
+    let invalid = || ApiError::bad_request("page_token is not valid");
+    if token.len() > 128 {
+        return Err(invalid());
+    }
+    let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
+    let key = String::from_utf8(bytes).map_err(|_| invalid())?;
+    // Keys are plan, record or intervention ids; anything else was not issued here.
+    RecordId::parse(&key).map_err(|_| invalid())?;
+    Ok(key)
+}
+
+/// Who is making the request. Until authentication is configured every caller is
+/// `anonymous`.
+pub struct Principal(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(_: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        Ok(Self("anonymous".to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_media_types_are_recognised() {
+        let json = |s: &'static str| is_json(Some(&axum::http::HeaderValue::from_static(s)));
+        assert!(json("application/json"));
+        assert!(json("Application/JSON; charset=utf-8"));
+        assert!(json("application/merge-patch+json"));
+        assert!(!json("text/plain"));
+        assert!(!json("application/jsonx"));
+        assert!(!is_json(None));
+    }
+
+    #[test]
+    fn page_tokens_round_trip_and_foreign_tokens_are_refused() {
+        let token = encode_token("0190f2a4-0000-7000-8000-000000000000");
+        assert_eq!(decode_token(&token).ok().as_deref(), Some("0190f2a4-0000-7000-8000-000000000000"));
+        assert!(decode_token("not base64!").is_err());
+        assert!(decode_token(&URL_SAFE_NO_PAD.encode("a b")).is_err());
+    }
+}

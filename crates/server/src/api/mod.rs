@@ -1,0 +1,137 @@
+//! The HTTP interface: the exact BIAN routes ([`bian`]), the REST facade ([`rest`]) over the
+//! same operations ([`ops`]), health checks, and the OpenAPI document generated from the
+//! handlers' annotations (served at `/openapi.json`, browsable at `/docs`).
+
+mod bian;
+pub mod error;
+mod extract;
+mod health;
+mod ops;
+pub mod render;
+mod responses;
+mod rest;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, Method, Request, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use caseload_store::Database;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::Settings;
+use error::{ApiError, HTTPError};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The store.
+    pub db: Arc<dyn Database>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "caseload: Customer Case Management",
+        description = "Track and assess case load and resolution activity - allocate resources as necessary to optimize case resolution performance. \
+The BIAN v12 operations at their contract paths, and a REST facade over the same records.",
+        version = env!("CARGO_PKG_VERSION"),
+    ),
+    components(schemas(HTTPError)),
+    tags(
+        (name = "CR - CustomerCaseManagementPlan", description = "BIAN control record"),
+        (name = "BQ - Rules", description = "BIAN behaviour qualifier: case resolution criteria"),
+        (name = "BQ - Performance", description = "BIAN behaviour qualifier: unit performance analysis"),
+        (name = "REST facade", description = "The same records as resources"),
+        (name = "Operations", description = "Health checks"),
+    )
+)]
+struct ApiDoc;
+
+/// The OpenAPI document and the routes it describes.
+pub fn openapi_router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(bian::routes())
+        .merge(rest::routes())
+        .merge(health::routes())
+        .split_for_parts()
+}
+
+/// The whole service: routes, docs, and the middleware every request passes through.
+pub fn router(state: AppState, settings: &Settings) -> axum::Router {
+    let (routes, openapi) = openapi_router();
+    let request_id = axum::http::HeaderName::from_static("x-request-id");
+    let middleware = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<Body>| {
+                    let id = req
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    // The path only: query strings may carry tokens.
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(PropagateRequestIdLayer::new(request_id))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }))
+        .layer(axum::middleware::from_fn(error_body))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            settings.request_timeout(),
+        ));
+    routes
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(settings.body_limit_bytes))
+        .with_state(state)
+        .layer(middleware)
+}
+
+async fn not_found(method: Method, uri: Uri) -> ApiError {
+    let path: String = uri.path().chars().take(200).collect();
+    ApiError::not_found(format!("no resource at {method} {path}"))
+}
+
+/// Gives every error the framework or a layer produced (405, 408, 413, ...) the BIAN
+/// `HTTPError` body; errors from our handlers already have it.
+async fn error_body(req: Request<Body>, next: axum::middleware::Next) -> Response {
+    let method = req.method().clone();
+    let response = next.run(req).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_json {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    let message = match status {
+        StatusCode::METHOD_NOT_ALLOWED => format!("method {method} is not allowed on this path"),
+        StatusCode::REQUEST_TIMEOUT => "the request took too long".to_owned(),
+        StatusCode::PAYLOAD_TOO_LARGE => "request body is larger than the limit".to_owned(),
+        other => other.canonical_reason().unwrap_or("error").to_owned(),
+    };
+    let body = serde_json::to_vec(&HTTPError::new(status, message)).unwrap_or_default();
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(body))
+}

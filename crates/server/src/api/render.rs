@@ -1,0 +1,316 @@
+//! How records look on the wire, in both routings: the BIAN string properties under their
+//! contract names, plus read-only extension properties (ids, version, timestamps).
+//!
+//! Responses are built from the domain records by the functions here; the schema types
+//! below document the same shapes in the OpenAPI document, and a test keeps the two in step.
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use caseload_domain::{ChildKind, ChildRecord, Fields, Intervention, Plan, RecordMeta, Subject};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+use super::extract::encode_token;
+
+fn put_fields(out: &mut Map<String, Value>, fields: &Fields) {
+    for (name, value) in fields.iter() {
+        out.insert(name.to_owned(), Value::String(value.to_owned()));
+    }
+}
+
+fn put_meta(out: &mut Map<String, Value>, meta: &RecordMeta) {
+    out.insert("Version".into(), meta.version.get().into());
+    out.insert("CreatedAt".into(), meta.created_at.to_rfc3339().into());
+    out.insert("UpdatedAt".into(), meta.updated_at.to_rfc3339().into());
+}
+
+/// A plan as a JSON object.
+pub fn plan(plan: &Plan) -> Map<String, Value> {
+    let mut out = Map::new();
+    put_fields(&mut out, &plan.fields);
+    out.insert("CustomerCaseManagementId".into(), plan.id.to_string().into());
+    put_meta(&mut out, &plan.meta);
+    out
+}
+
+/// The property naming a child record's own id.
+pub fn id_property(kind: ChildKind) -> &'static str {
+    match kind {
+        ChildKind::Rules => "RulesId",
+        ChildKind::Performance => "PerformanceId",
+    }
+}
+
+/// A rule or performance record as a JSON object.
+pub fn record(record: &ChildRecord) -> Map<String, Value> {
+    let mut out = Map::new();
+    put_fields(&mut out, &record.fields);
+    out.insert("CustomerCaseManagementId".into(), record.plan_id.to_string().into());
+    out.insert(id_property(record.kind).into(), record.id.as_str().into());
+    put_meta(&mut out, &record.meta);
+    out
+}
+
+/// An intervention request as a JSON object.
+pub fn intervention(item: &Intervention) -> Map<String, Value> {
+    let mut out = Map::new();
+    let request = &item.request;
+    out.insert("InterventionId".into(), item.id.to_string().into());
+    out.insert("CustomerCaseManagementId".into(), request.plan_id.to_string().into());
+    out.insert("SubjectType".into(), request.subject.kind_name().into());
+    if let Subject::Rules(id) | Subject::Performance(id) = &request.subject {
+        out.insert("SubjectId".into(), id.as_str().into());
+    }
+    if let Some(reason) = &request.reason {
+        out.insert("Reason".into(), reason.as_str().into());
+    }
+    if let Some(action) = &request.requested_action {
+        out.insert("RequestedAction".into(), action.as_str().into());
+    }
+    let mut details = Map::new();
+    put_fields(&mut details, &request.details);
+    out.insert("Details".into(), Value::Object(details));
+    out.insert("Requester".into(), request.requester.as_str().into());
+    out.insert("Status".into(), item.status.as_str().into());
+    put_meta(&mut out, &item.meta);
+    out
+}
+
+/// A page of items as `{"Items": [...], "NextPageToken": "..."}`.
+pub fn page(items: Vec<Map<String, Value>>, next_after: Option<String>) -> Response {
+    let mut out = Map::new();
+    out.insert("Items".into(), Value::Array(items.into_iter().map(Value::Object).collect()));
+    if let Some(after) = next_after {
+        out.insert("NextPageToken".into(), encode_token(&after).into());
+    }
+    Json(Value::Object(out)).into_response()
+}
+
+/// A single record with its `ETag` (and `Location`, when given).
+pub fn one(
+    status: StatusCode,
+    meta: &RecordMeta,
+    location: Option<String>,
+    body: Map<String, Value>,
+) -> Response {
+    let mut headers = HeaderMap::new();
+    if let Ok(tag) = HeaderValue::from_str(&meta.version.etag()) {
+        headers.insert(header::ETAG, tag);
+    }
+    if let Some(location) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        headers.insert(header::LOCATION, location);
+    }
+    (status, headers, Json(Value::Object(body))).into_response()
+}
+
+/// Wraps a body under one property, as the BIAN Retrieve responses do.
+pub fn wrapped(name: &str, body: Map<String, Value>) -> Map<String, Value> {
+    let mut out = Map::new();
+    out.insert(name.to_owned(), Value::Object(body));
+    out
+}
+
+// ---- Schemas for the OpenAPI document ----------------------------------------------------
+
+/// BIAN `CustomerCaseManagementPlan`, with caseload's read-only extension properties.
+#[allow(dead_code)]
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+#[schema(description = "Oversee the working of a business unit, assign work, manage against a plan and troubleshoot issues within Customer Case Management.")]
+pub struct CustomerCaseManagementPlan {
+    /// The time period addressed by the management plan.
+    customer_case_management_plan_period: Option<String>,
+    /// The specific policies and guidelines for case resolution employees.
+    customer_case_policies_and_guidelines: Option<String>,
+    /// The target and actual service performance goals tracked by customer case management.
+    customer_case_service_performance_goals: Option<String>,
+    /// The target and actual customer case service schedule.
+    customer_case_service_schedule: Option<String>,
+    /// The set-up/organization for the customer case business function.
+    customer_case_service_operating_configuration: Option<String>,
+    /// The number and skill/qualification profile of the case handling staff.
+    customer_case_resource_plan: Option<String>,
+    /// Staff training and certification activity (planned and actual).
+    customer_case_training_plan: Option<String>,
+    /// Extension: the plan's id, minted by the service.
+    #[schema(read_only)]
+    customer_case_management_id: Option<String>,
+    /// Extension: the record's version (also its `ETag`); 1 when created.
+    #[schema(read_only)]
+    version: Option<i64>,
+    /// Extension: when the record was created (RFC 3339, UTC).
+    #[schema(read_only, format = DateTime)]
+    created_at: Option<String>,
+    /// Extension: when the record last changed (RFC 3339, UTC).
+    #[schema(read_only, format = DateTime)]
+    updated_at: Option<String>,
+}
+
+/// BIAN `Rules`: a case decision criterion, with read-only extension properties.
+#[allow(dead_code)]
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+#[schema(description = "A case resolution criterion (BIAN behaviour qualifier Rules).")]
+pub struct Rules {
+    /// Definition of the basis for customer case evaluation.
+    customer_case_decision_criterion: Option<String>,
+    /// The subject/criterion considered in case evaluation.
+    customer_case_decision_criterion_definition: Option<String>,
+    /// Specific rules, thresholds and parameter values applied in case evaluation.
+    customer_case_decision_criterion_rules: Option<String>,
+    /// Sensitivity/tuning evaluations and adjustments made to the rule settings.
+    customer_case_decision_criterion_analysis: Option<String>,
+    /// Sample case examples used to evaluate impact and re-calibrate the rules.
+    customer_case_decision_criterion_history: Option<String>,
+    /// Extension: the plan's id.
+    #[schema(read_only)]
+    customer_case_management_id: Option<String>,
+    /// Extension: the criterion's id within the plan.
+    #[schema(read_only)]
+    rules_id: Option<String>,
+    /// Extension: the record's version (also its `ETag`); 1 when created.
+    #[schema(read_only)]
+    version: Option<i64>,
+    /// Extension: when the record was created (RFC 3339, UTC).
+    #[schema(read_only, format = DateTime)]
+    created_at: Option<String>,
+    /// Extension: when the record last changed (RFC 3339, UTC).
+    #[schema(read_only, format = DateTime)]
+    updated_at: Option<String>,
+}
+
+/// BIAN `Performance`: a unit performance analysis, with read-only extension properties.
+#[allow(dead_code)]
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+#[schema(description = "A unit performance analysis (BIAN behaviour qualifier Performance).")]
+pub struct Performance {
+    /// Case resolution resource utilization (target and actual).
+    customer_case_resource_utilization: Option<String>,
+    /// Projected case resource requirements, utilization and loading.
+    customer_case_loading_projections: Option<String>,
+    /// Tracked activity and performance statistics.
+    customer_case_resolution_service_statistics: Option<String>,
+    /// The type of activity tracked and analysed.
+    customer_case_service_statistic_type: Option<String>,
+    /// The statistical analysis, historical and trended.
+    customer_case_service_statistic_value: Option<String>,
+    /// Root cause or comparative assessment of the analysis.
+    customer_case_service_statistic_interpretation: Option<String>,
+    /// Amendments recommended by the analysis.
+    customer_case_service_statistic_recommendation: Option<String>,
+    /// Extension: the plan's id.
+    #[schema(read_only)]
+    customer_case_management_id: Option<String>,
+    /// Extension: the performance record's id within the plan.
+    #[schema(read_only)]
+    performance_id: Option<String>,
+    /// Extension: the record's version (also its `ETag`); 1 when created.
+    #[schema(read_only)]
+    version: Option<i64>,
+    /// Extension: when the record was created (RFC 3339, UTC).
+    #[schema(read_only, format = DateTime)]
+    created_at: Option<String>,
+    /// Extension: when the record last changed (RFC 3339, UTC).
+    #[schema(read_only, format = DateTime)]
+    updated_at: Option<String>,
+}
+
+/// BIAN `RetrieveCustomerCaseManagementPlanResponse`.
+#[allow(dead_code)]
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+#[schema(description = "Output: ReCR Retrieve details about the customer case handling management plan")]
+pub struct RetrieveCustomerCaseManagementPlanResponse {
+    customer_case_management_plan: CustomerCaseManagementPlan,
+}
+
+/// BIAN `RetrieveRulesResponse`.
+#[allow(dead_code)]
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+#[schema(description = "Output: ReBQ Retrieve details about the customer case criterion")]
+pub struct RetrieveRulesResponse {
+    rules: Rules,
+}
+
+/// BIAN `RetrievePerformanceResponse`.
+#[allow(dead_code)]
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+#[schema(description = "Output: ReBQ Retrieve details about business unit performance assessment activity")]
+pub struct RetrievePerformanceResponse {
+    performance: Performance,
+}
+
+/// The response of a BIAN `Request`: the record the intervention is about, plus the new
+/// intervention's id.
+#[allow(dead_code)]
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct InterventionRef {
+    /// Extension: the id of the intervention request just recorded.
+    #[schema(read_only)]
+    intervention_id: Option<String>,
+}
+
+/// A manual intervention request (REST facade).
+#[allow(dead_code)]
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct InterventionRequest {
+    #[schema(read_only)]
+    intervention_id: String,
+    #[schema(read_only)]
+    customer_case_management_id: String,
+    /// `plan`, `rules` or `performance`.
+    #[schema(read_only)]
+    subject_type: String,
+    /// The rule or performance id, when the subject is one.
+    #[schema(read_only)]
+    subject_id: Option<String>,
+    /// Why intervention is needed.
+    reason: Option<String>,
+    /// What the requester wants done.
+    requested_action: Option<String>,
+    /// BIAN properties of the subject that the request is about.
+    #[schema(value_type = Object)]
+    details: Option<Map<String, Value>>,
+    /// Who asked.
+    #[schema(read_only)]
+    requester: String,
+    /// `open`, `acknowledged`, `resolved` or `rejected`.
+    #[schema(read_only)]
+    status: String,
+    /// Extension: the record's version (also its `ETag`); 1 when created.
+    #[schema(read_only)]
+    version: Option<i64>,
+    /// Extension: when the record was created (RFC 3339, UTC).
+    #[schema(read_only, format = DateTime)]
+    created_at: Option<String>,
+    /// Extension: when the record last changed (RFC 3339, UTC).
+    #[schema(read_only, format = DateTime)]
+    updated_at: Option<String>,
+}
+
+macro_rules! page_schema {
+    ($name:ident, $item:ty, $doc:literal) => {
+        #[doc = $doc]
+        #[allow(dead_code)]
+        #[derive(Serialize, ToSchema)]
+        #[serde(rename_all = "PascalCase")]
+        pub struct $name {
+            /// The items of this page.
+            items: Vec<$item>,
+            /// Pass as `page_token` to get the next page; absent on the last page.
+            next_page_token: Option<String>,
+        }
+    };
+}
+
+page_schema!(PlanPage, CustomerCaseManagementPlan, "A page of plans.");
+page_schema!(RulesPage, Rules, "A page of case decision criteria.");
+page_schema!(PerformancePage, Performance, "A page of performance records.");
+page_schema!(InterventionPage, InterventionRequest, "A page of intervention requests, newest first.");

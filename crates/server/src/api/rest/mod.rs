@@ -1,0 +1,18 @@
+//! The REST facade: the same records and operations as the BIAN routes, addressed as
+//! resources (`/customer-case-management/{id}/rules/{rulesid}`, ...), with `201 Created`,
+//! paged lists and `PUT` as full replacement.
+
+mod plans;
+mod records;
+mod requests;
+
+use utoipa_axum::router::OpenApiRouter;
+
+use super::AppState;
+
+const TAG: &str = "REST facade";
+
+/// The facade routes.
+pub fn routes() -> OpenApiRouter<AppState> {
+    plans::routes().merge(records::routes()).merge(requests::routes())
+}

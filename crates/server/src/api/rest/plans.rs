@@ -1,0 +1,79 @@
+//! `/customer-case-management`: plans.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use caseload_domain::WriteMode;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::TAG;
+use crate::api::error::ApiError;
+use crate::api::extract::{IfMatch, JsonObject, PageQuery, Params, PlanPath};
+use crate::api::render::{self, CustomerCaseManagementPlan, PlanPage};
+use crate::api::responses::{ReadErrors, WriteErrors};
+use crate::api::{AppState, ops};
+
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_plan, list_plans))
+        .routes(routes!(get_plan, replace_plan))
+}
+
+/// The facade address of a plan.
+pub(super) fn location(id: impl std::fmt::Display) -> String {
+    format!("/customer-case-management/{id}")
+}
+
+/// Create a plan
+#[utoipa::path(
+    post, path = "/customer-case-management", tag = TAG,
+    request_body(content = CustomerCaseManagementPlan, content_type = "application/json"),
+    responses((status = 201, description = "Created", body = CustomerCaseManagementPlan,
+               headers(("ETag" = String), ("Location" = String))), WriteErrors)
+)]
+async fn create_plan(State(state): State<AppState>, JsonObject(body): JsonObject) -> Result<Response, ApiError> {
+    let plan = ops::create_plan(&state, &body).await?;
+    Ok(render::one(StatusCode::CREATED, &plan.meta, Some(location(plan.id)), render::plan(&plan)))
+}
+
+/// List plans, oldest first
+#[utoipa::path(
+    get, path = "/customer-case-management", tag = TAG, params(PageQuery),
+    responses((status = 200, description = "A page of plans", body = PlanPage), ReadErrors)
+)]
+async fn list_plans(State(state): State<AppState>, Params(query): Params<PageQuery>) -> Result<Response, ApiError> {
+    let page = state.db.plans(query.into_request()?).await?;
+    Ok(render::page(page.items.iter().map(render::plan).collect(), page.next_after))
+}
+
+/// Get a plan
+#[utoipa::path(
+    get, path = "/customer-case-management/{id}", tag = TAG,
+    params(("id" = String, Path, description = "The plan's id")),
+    responses((status = 200, description = "The plan", body = CustomerCaseManagementPlan, headers(("ETag" = String))), ReadErrors)
+)]
+async fn get_plan(State(state): State<AppState>, PlanPath(id): PlanPath) -> Result<Response, ApiError> {
+    let plan = state.db.plan(id).await?;
+    Ok(render::one(StatusCode::OK, &plan.meta, None, render::plan(&plan)))
+}
+
+/// Replace a plan's properties
+///
+/// The properties given become the plan's; properties not given are cleared.
+#[utoipa::path(
+    put, path = "/customer-case-management/{id}", tag = TAG,
+    params(("id" = String, Path, description = "The plan's id"),
+           ("If-Match" = Option<String>, Header, description = "Apply only if the plan is at this ETag")),
+    request_body(content = CustomerCaseManagementPlan, content_type = "application/json"),
+    responses((status = 200, description = "The plan", body = CustomerCaseManagementPlan, headers(("ETag" = String))), WriteErrors)
+)]
+async fn replace_plan(
+    State(state): State<AppState>,
+    PlanPath(id): PlanPath,
+    IfMatch(expected): IfMatch,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    let plan = ops::update_plan(&state, id, &body, WriteMode::Replace, expected).await?;
+    Ok(render::one(StatusCode::OK, &plan.meta, None, render::plan(&plan)))
+}

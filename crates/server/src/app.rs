@@ -1,0 +1,113 @@
+//! Start-up and shutdown: connect the store, bind the listener, serve until told to stop,
+//! let in-flight requests finish, close the store.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use caseload_store::{ConnectOptions, Database};
+use tokio::net::TcpListener;
+
+use crate::api;
+use crate::config::Settings;
+
+/// A bound, connected service, ready to serve.
+pub struct Application {
+    listener: TcpListener,
+    db: Arc<dyn Database>,
+    router: axum::Router,
+    grace: Duration,
+}
+
+/// Connects to the configured database and applies pending migrations.
+pub async fn connect(settings: &Settings) -> anyhow::Result<Arc<dyn Database>> {
+    let options = ConnectOptions {
+        max_connections: settings.db_max_connections,
+        acquire_timeout: Duration::from_secs(settings.db_acquire_timeout_secs),
+    };
+    caseload_store::connect(&settings.database_url, &options)
+        .await
+        .context("opening the database")
+}
+
+impl Application {
+    /// Connects the database and binds the listen address.
+    pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        let db = connect(settings).await?;
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("binding {}", settings.listen))?;
+        let router = api::router(api::AppState { db: db.clone() }, settings);
+        Ok(Self {
+            listener,
+            db,
+            router,
+            grace: Duration::from_secs(settings.shutdown_grace_secs),
+        })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting, gives in-flight requests
+    /// the grace period to finish, and closes the database.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let addr = self.local_addr();
+        tracing::info!(%addr, backend = ?self.db.backend(), "caseload listening on http://{addr}");
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let mut grace_rx = stop_rx.clone();
+        let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+            tracing::info!("shutting down: finishing in-flight requests");
+        });
+        let grace = self.grace;
+        tokio::select! {
+            result = serve => result.context("serving")?,
+            () = async move {
+                let _ = grace_rx.wait_for(|stopped| *stopped).await;
+                tokio::time::sleep(grace).await;
+            } => tracing::warn!("grace period over; dropping unfinished requests"),
+        }
+        drop(stop_rx);
+        self.db.close().await;
+        tracing::info!("caseload stopped");
+        Ok(())
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

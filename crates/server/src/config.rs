@@ -1,0 +1,89 @@
+//! Settings, from flags or `CASELOAD_*` environment variables. Every option has a default
+//! that suits a developer's machine: `caseload` with no arguments serves on
+//! 127.0.0.1:8080 from `caseload.db` in the working directory.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// caseload: the BIAN v12 Customer Case Management service.
+#[derive(Debug, Parser)]
+#[command(name = "caseload", version, about)]
+pub struct Cli {
+    /// What to do; serving is the default.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Settings shared by every command.
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// Everything the service can be told at start.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Address to listen on; port 0 picks a free port (the bound address is logged).
+    #[arg(long, env = "CASELOAD_LISTEN", default_value = "127.0.0.1:8080", global = true)]
+    pub listen: SocketAddr,
+
+    /// Database: `sqlite://FILE` (created if missing) or `postgres://USER@HOST/DB`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://caseload.db", global = true, hide_env_values = true)]
+    pub database_url: String,
+
+    /// Most database connections (readers, on SQLite).
+    #[arg(long, env = "CASELOAD_DB_MAX_CONNECTIONS", default_value_t = 16, global = true)]
+    pub db_max_connections: u32,
+
+    /// Seconds a request waits for a free database connection before getting 503.
+    #[arg(long, env = "CASELOAD_DB_ACQUIRE_TIMEOUT_SECS", default_value_t = 5, global = true)]
+    pub db_acquire_timeout_secs: u64,
+
+    /// Largest request body accepted, in bytes; larger ones get 413.
+    #[arg(long, env = "CASELOAD_BODY_LIMIT_BYTES", default_value_t = 1024 * 1024, global = true)]
+    pub body_limit_bytes: usize,
+
+    /// Seconds a request may take, body included, before it is answered with 408.
+    #[arg(long, env = "CASELOAD_REQUEST_TIMEOUT_SECS", default_value_t = 30, global = true)]
+    pub request_timeout_secs: u64,
+
+    /// Seconds given to in-flight requests to finish after SIGTERM or SIGINT.
+    #[arg(long, env = "CASELOAD_SHUTDOWN_GRACE_SECS", default_value_t = 30, global = true)]
+    pub shutdown_grace_secs: u64,
+
+    /// Log format.
+    #[arg(long, env = "CASELOAD_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    pub log_format: LogFormat,
+}
+
+impl Settings {
+    /// Settings for a test or an embedding program: everything default but the database.
+    pub fn for_database(database_url: impl Into<String>) -> Self {
+        let mut cli = Cli::parse_from(["caseload"]);
+        cli.settings.database_url = database_url.into();
+        cli.settings.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        cli.settings
+    }
+
+    /// The request timeout.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+}

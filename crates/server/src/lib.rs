@@ -1,0 +1,9 @@
+//! caseload: the BIAN v12 Customer Case Management service.
+//!
+//! [`app::Application`] binds the listener and connects the database; [`api`] holds the
+//! HTTP routes (the exact BIAN paths and the REST facade over the same operations).
+
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod telemetry;
