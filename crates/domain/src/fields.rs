@@ -246,7 +246,8 @@ mod tests {
 
     #[test]
     fn service_owned_properties_are_read_only() {
-        let err = Fields::parse(RecordKind::Plan, &object(json!({"Version": "7"})), &[]).unwrap_err();
+        let err =
+            Fields::parse(RecordKind::Plan, &object(json!({"Version": "7"})), &[]).unwrap_err();
         assert_eq!(err, FieldError::ReadOnly("Version".into()));
     }
 
@@ -294,8 +295,12 @@ mod tests {
             &[],
         )
         .expect("valid");
-        let patch = Fields::parse(RecordKind::Plan, &object(json!({"CustomerCaseResourcePlan": "c"})), &[])
-            .expect("valid");
+        let patch = Fields::parse(
+            RecordKind::Plan,
+            &object(json!({"CustomerCaseResourcePlan": "c"})),
+            &[],
+        )
+        .expect("valid");
         let merged = base.merged(&patch);
         assert_eq!(merged.get("CustomerCaseTrainingPlan"), Some("a"));
         assert_eq!(merged.get("CustomerCaseResourcePlan"), Some("c"));
@@ -303,8 +308,15 @@ mod tests {
 
     #[test]
     fn stored_text_round_trips() {
-        let fields = Fields::parse(RecordKind::Plan, &object(json!({"CustomerCaseTrainingPlan": "a\"b"})), &[])
-            .expect("valid");
-        assert_eq!(Fields::from_stored(RecordKind::Plan, &fields.to_json()).expect("json"), fields);
+        let fields = Fields::parse(
+            RecordKind::Plan,
+            &object(json!({"CustomerCaseTrainingPlan": "a\"b"})),
+            &[],
+        )
+        .expect("valid");
+        assert_eq!(
+            Fields::from_stored(RecordKind::Plan, &fields.to_json()).expect("json"),
+            fields
+        );
     }
 }

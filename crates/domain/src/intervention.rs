@@ -68,7 +68,12 @@ pub enum InterventionStatus {
 
 impl InterventionStatus {
     /// Every status, in lifecycle order.
-    pub const ALL: [Self; 4] = [Self::Open, Self::Acknowledged, Self::Resolved, Self::Rejected];
+    pub const ALL: [Self; 4] = [
+        Self::Open,
+        Self::Acknowledged,
+        Self::Resolved,
+        Self::Rejected,
+    ];
 
     /// The statuses this one may move to.
     pub fn next(self) -> &'static [Self] {
@@ -103,7 +108,9 @@ impl FromStr for InterventionStatus {
         Self::ALL
             .into_iter()
             .find(|status| status.as_str() == s)
-            .ok_or_else(|| "status must be one of open, acknowledged, resolved, rejected".to_owned())
+            .ok_or_else(|| {
+                "status must be one of open, acknowledged, resolved, rejected".to_owned()
+            })
     }
 }
 
@@ -149,8 +156,16 @@ mod tests {
 
     #[test]
     fn an_open_intervention_can_be_acknowledged_but_not_reopened() {
-        assert!(InterventionStatus::Open.next().contains(&InterventionStatus::Acknowledged));
-        assert!(!InterventionStatus::Acknowledged.next().contains(&InterventionStatus::Open));
+        assert!(
+            InterventionStatus::Open
+                .next()
+                .contains(&InterventionStatus::Acknowledged)
+        );
+        assert!(
+            !InterventionStatus::Acknowledged
+                .next()
+                .contains(&InterventionStatus::Open)
+        );
     }
 
     #[test]
@@ -164,7 +179,10 @@ mod tests {
     #[test]
     fn subjects_round_trip_through_their_stored_parts() {
         let subject = Subject::Rules(RecordId::parse("r1").expect("valid"));
-        let rebuilt = Subject::from_parts(subject.kind_name(), subject.record_id().map(RecordId::as_str));
+        let rebuilt = Subject::from_parts(
+            subject.kind_name(),
+            subject.record_id().map(RecordId::as_str),
+        );
         assert_eq!(rebuilt, Some(subject));
         assert_eq!(Subject::from_parts("rules", None), None);
     }

@@ -60,13 +60,19 @@ mod tests {
 
     #[test]
     fn a_missing_page_size_gives_the_default() {
-        assert_eq!(PageSize::parse(None).map(PageSize::get), Ok(DEFAULT_PAGE_SIZE));
+        assert_eq!(
+            PageSize::parse(None).map(PageSize::get),
+            Ok(DEFAULT_PAGE_SIZE)
+        );
     }
 
     #[test]
     fn page_sizes_outside_the_range_are_rejected() {
         assert_eq!(PageSize::parse(Some(0)), Err(PageError::Size));
-        assert_eq!(PageSize::parse(Some(MAX_PAGE_SIZE + 1)), Err(PageError::Size));
+        assert_eq!(
+            PageSize::parse(Some(MAX_PAGE_SIZE + 1)),
+            Err(PageError::Size)
+        );
         assert!(PageSize::parse(Some(MAX_PAGE_SIZE)).is_ok());
     }
 }

@@ -181,13 +181,23 @@ mod tests {
 
     #[test]
     fn tags_this_service_never_issued_match_nothing() {
-        for tag in ["42", "\"abc\"", "\"0\"", "\"-1\"", "", "\"99999999999999999999\""] {
+        for tag in [
+            "42",
+            "\"abc\"",
+            "\"0\"",
+            "\"-1\"",
+            "",
+            "\"99999999999999999999\"",
+        ] {
             assert_eq!(Version::from_etag(tag), None, "{tag}");
         }
     }
 
     #[test]
     fn timestamps_render_as_rfc3339_utc() {
-        assert_eq!(Timestamp::from_micros(1_500_000).to_rfc3339(), "1970-01-01T00:00:01.5Z");
+        assert_eq!(
+            Timestamp::from_micros(1_500_000).to_rfc3339(),
+            "1970-01-01T00:00:01.5Z"
+        );
     }
 }

@@ -41,19 +41,40 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
     /// Address to listen on; port 0 picks a free port (the bound address is logged).
-    #[arg(long, env = "CASELOAD_LISTEN", default_value = "127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "CASELOAD_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     pub listen: SocketAddr,
 
     /// Database: `sqlite://FILE` (created if missing) or `postgres://USER@HOST/DB`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://caseload.db", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://caseload.db",
+        global = true,
+        hide_env_values = true
+    )]
     pub database_url: String,
 
     /// Most database connections (readers, on SQLite).
-    #[arg(long, env = "CASELOAD_DB_MAX_CONNECTIONS", default_value_t = 16, global = true)]
+    #[arg(
+        long,
+        env = "CASELOAD_DB_MAX_CONNECTIONS",
+        default_value_t = 16,
+        global = true
+    )]
     pub db_max_connections: u32,
 
     /// Seconds a request waits for a free database connection before getting 503.
-    #[arg(long, env = "CASELOAD_DB_ACQUIRE_TIMEOUT_SECS", default_value_t = 5, global = true)]
+    #[arg(
+        long,
+        env = "CASELOAD_DB_ACQUIRE_TIMEOUT_SECS",
+        default_value_t = 5,
+        global = true
+    )]
     pub db_acquire_timeout_secs: u64,
 
     /// Largest request body accepted, in bytes; larger ones get 413.
@@ -61,15 +82,31 @@ pub struct Settings {
     pub body_limit_bytes: usize,
 
     /// Seconds a request may take, body included, before it is answered with 408.
-    #[arg(long, env = "CASELOAD_REQUEST_TIMEOUT_SECS", default_value_t = 30, global = true)]
+    #[arg(
+        long,
+        env = "CASELOAD_REQUEST_TIMEOUT_SECS",
+        default_value_t = 30,
+        global = true
+    )]
     pub request_timeout_secs: u64,
 
     /// Seconds given to in-flight requests to finish after SIGTERM or SIGINT.
-    #[arg(long, env = "CASELOAD_SHUTDOWN_GRACE_SECS", default_value_t = 30, global = true)]
+    #[arg(
+        long,
+        env = "CASELOAD_SHUTDOWN_GRACE_SECS",
+        default_value_t = 30,
+        global = true
+    )]
     pub shutdown_grace_secs: u64,
 
     /// Log format.
-    #[arg(long, env = "CASELOAD_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    #[arg(
+        long,
+        env = "CASELOAD_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
     pub log_format: LogFormat,
 }
 

@@ -21,8 +21,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use caseload_domain::{
-    Change, ChildKind, ChildRecord, Intervention, InterventionStatus, NewIntervention, Page,
-    PageRequest, Plan, PlanId, RecordId, Subject, Fields,
+    Change, ChildKind, ChildRecord, Fields, Intervention, InterventionStatus, NewIntervention,
+    Page, PageRequest, Plan, PlanId, RecordId, Subject,
 };
 
 pub use error::StoreError;

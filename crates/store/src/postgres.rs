@@ -77,7 +77,11 @@ impl PlanStore for PgStore {
         Ok(Plan {
             id,
             fields,
-            meta: RecordMeta { version: Version::FIRST, created_at: now, updated_at: now },
+            meta: RecordMeta {
+                version: Version::FIRST,
+                created_at: now,
+                updated_at: now,
+            },
         })
     }
 
@@ -127,7 +131,10 @@ impl PlanStore for PgStore {
         .bind(i64::from(page.size.get()) + 1)
         .fetch_all(&self.pool)
         .await?;
-        let plans = rows.into_iter().map(Plan::try_from).collect::<Result<Vec<_>, _>>()?;
+        let plans = rows
+            .into_iter()
+            .map(Plan::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(paginate(plans, &page, |p| p.id.to_string()))
     }
 }
@@ -190,7 +197,10 @@ impl RecordStore for PgStore {
         if let Some(row) = row {
             tx.commit().await?;
             let record = row.into_record(kind)?;
-            return Ok(Put { created: record.meta.version == Version::FIRST, record });
+            return Ok(Put {
+                created: record.meta.version == Version::FIRST,
+                record,
+            });
         }
         let current: Option<i64> = sqlx::query_scalar(&format!(
             "SELECT version FROM {t} WHERE plan_id = $1 AND id = $2"
@@ -216,7 +226,8 @@ impl RecordStore for PgStore {
         .bind(id.as_str())
         .fetch_optional(&self.pool)
         .await?;
-        row.ok_or_else(|| missing_record(kind, plan, &id))?.into_record(kind)
+        row.ok_or_else(|| missing_record(kind, plan, &id))?
+            .into_record(kind)
     }
 
     async fn records(
@@ -299,7 +310,11 @@ impl InterventionStore for PgStore {
             id,
             request: new,
             status: InterventionStatus::Open,
-            meta: RecordMeta { version: Version::FIRST, created_at: now, updated_at: now },
+            meta: RecordMeta {
+                version: Version::FIRST,
+                created_at: now,
+                updated_at: now,
+            },
         })
     }
 
@@ -310,7 +325,11 @@ impl InterventionStore for PgStore {
         page: PageRequest,
     ) -> Result<Page<Intervention>, StoreError> {
         let kind = filter.subject.as_ref().map(|s| s.kind_name());
-        let subject_id = filter.subject.as_ref().and_then(|s| s.record_id()).map(RecordId::as_str);
+        let subject_id = filter
+            .subject
+            .as_ref()
+            .and_then(|s| s.record_id())
+            .map(RecordId::as_str);
         let rows: Vec<InterventionRow> = sqlx::query_as(&format!(
             "SELECT {INTERVENTION_COLUMNS} FROM interventions WHERE plan_id = $1 \
              AND ($2::text IS NULL OR subject_kind = $2) AND ($3::text IS NULL OR subject_id = $3) \

@@ -11,7 +11,9 @@ use utoipa_axum::routes;
 use super::error::ApiError;
 use super::extract::{IfMatch, JsonObject, PlanPath, Principal, RecordPath};
 use super::render::{self, CustomerCaseManagementPlan, Performance, Rules};
-use super::render::{RetrieveCustomerCaseManagementPlanResponse, RetrievePerformanceResponse, RetrieveRulesResponse};
+use super::render::{
+    RetrieveCustomerCaseManagementPlanResponse, RetrievePerformanceResponse, RetrieveRulesResponse,
+};
 use super::responses::{ReadErrors, WriteErrors};
 use super::{AppState, ops};
 
@@ -56,9 +58,17 @@ fn ok_record(record: &ChildRecord) -> Response {
         WriteErrors,
     )
 )]
-async fn create(State(state): State<AppState>, JsonObject(body): JsonObject) -> Result<Response, ApiError> {
+async fn create(
+    State(state): State<AppState>,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
     let plan = ops::create_plan(&state, &body).await?;
-    Ok(render::one(StatusCode::OK, &plan.meta, Some(plan_location(plan.id)), render::plan(&plan)))
+    Ok(render::one(
+        StatusCode::OK,
+        &plan.meta,
+        Some(plan_location(plan.id)),
+        render::plan(&plan),
+    ))
 }
 
 /// UpCR Update aspects of the customer case handling management plan
@@ -111,7 +121,10 @@ async fn request(
     params(("customercasemanagementid" = String, Path, description = "The plan's id")),
     responses((status = 200, description = "RetrieveCustomerCaseManagementPlanResponse", body = RetrieveCustomerCaseManagementPlanResponse), ReadErrors)
 )]
-async fn retrieve(State(state): State<AppState>, PlanPath(id): PlanPath) -> Result<Response, ApiError> {
+async fn retrieve(
+    State(state): State<AppState>,
+    PlanPath(id): PlanPath,
+) -> Result<Response, ApiError> {
     let plan = state.db.plan(id).await?;
     let body = render::wrapped("CustomerCaseManagementPlan", render::plan(&plan));
     Ok(render::one(StatusCode::OK, &plan.meta, None, body))
@@ -146,7 +159,12 @@ async fn request_child(
     Ok(render::one(StatusCode::OK, &record.meta, None, out))
 }
 
-async fn retrieve_child(state: &AppState, kind: ChildKind, RecordPath(plan, id): RecordPath, envelope: &str) -> Result<Response, ApiError> {
+async fn retrieve_child(
+    state: &AppState,
+    kind: ChildKind,
+    RecordPath(plan, id): RecordPath,
+    envelope: &str,
+) -> Result<Response, ApiError> {
     let record = ops::record(state, kind, plan, id).await?;
     let body = render::wrapped(envelope, render::record(&record));
     Ok(render::one(StatusCode::OK, &record.meta, None, body))
@@ -197,7 +215,10 @@ async fn request_rules(
            ("rulesid" = String, Path, description = "The criterion's id")),
     responses((status = 200, description = "RetrieveRulesResponse", body = RetrieveRulesResponse), ReadErrors)
 )]
-async fn retrieve_rules(State(state): State<AppState>, path: RecordPath) -> Result<Response, ApiError> {
+async fn retrieve_rules(
+    State(state): State<AppState>,
+    path: RecordPath,
+) -> Result<Response, ApiError> {
     retrieve_child(&state, ChildKind::Rules, path, "Rules").await
 }
 
@@ -246,6 +267,9 @@ async fn request_performance(
            ("performanceid" = String, Path, description = "The performance record's id")),
     responses((status = 200, description = "RetrievePerformanceResponse", body = RetrievePerformanceResponse), ReadErrors)
 )]
-async fn retrieve_performance(State(state): State<AppState>, path: RecordPath) -> Result<Response, ApiError> {
+async fn retrieve_performance(
+    State(state): State<AppState>,
+    path: RecordPath,
+) -> Result<Response, ApiError> {
     retrieve_child(&state, ChildKind::Performance, path, "Performance").await
 }

@@ -45,7 +45,11 @@ pub struct ApiError {
 impl ApiError {
     /// An error with a status and a message for the client.
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self { status, message: message.into(), current_version: None }
+        Self {
+            status,
+            message: message.into(),
+            current_version: None,
+        }
     }
 
     /// 400 Bad Request.
@@ -66,11 +70,13 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status, Json(HTTPError::new(self.status, self.message))).into_response();
-        if let Some(version) = self.current_version {
-            if let Ok(tag) = HeaderValue::from_str(&format!("\"{version}\"")) {
-                response.headers_mut().insert(header::ETAG, tag);
-            }
+        let mut response =
+            (self.status, Json(HTTPError::new(self.status, self.message))).into_response();
+        if let Some(tag) = self
+            .current_version
+            .and_then(|v| HeaderValue::from_str(&format!("\"{v}\"")).ok())
+        {
+            response.headers_mut().insert(header::ETAG, tag);
         }
         response
     }

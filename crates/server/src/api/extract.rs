@@ -27,18 +27,22 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
                 "request body must be sent as application/json",
             ));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e: BytesRejection| {
-            let status = e.status();
-            if status == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(status, "request body is larger than the limit")
-            } else {
-                ApiError::new(status, format!("request body could not be read: {e}"))
-            }
-        })?;
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e: BytesRejection| {
+                let status = e.status();
+                if status == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(status, "request body is larger than the limit")
+                } else {
+                    ApiError::new(status, format!("request body could not be read: {e}"))
+                }
+            })?;
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(Value::Object(map)) => Ok(Self(map)),
             Ok(_) => Err(ApiError::bad_request("request body must be a JSON object")),
-            Err(e) => Err(ApiError::bad_request(format!("request body is not valid JSON: {e}"))),
+            Err(e) => Err(ApiError::bad_request(format!(
+                "request body is not valid JSON: {e}"
+            ))),
         }
     }
 }
@@ -47,7 +51,12 @@ fn is_json(content_type: Option<&axum::http::HeaderValue>) -> bool {
     let Some(value) = content_type.and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
@@ -112,7 +121,9 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
         if text == "*" {
             return Ok(Self(None));
         }
-        Ok(Self(Some(Version::from_etag(text).unwrap_or(MATCHES_NOTHING))))
+        Ok(Self(Some(
+            Version::from_etag(text).unwrap_or(MATCHES_NOTHING),
+        )))
     }
 }
 
@@ -148,7 +159,9 @@ impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let Query(value) = Query::<T>::from_request_parts(parts, state)
             .await
-            .map_err(|e| ApiError::bad_request(format!("invalid query parameters: {}", e.body_text())))?;
+            .map_err(|e| {
+                ApiError::bad_request(format!("invalid query parameters: {}", e.body_text()))
+            })?;
         Ok(Self(value))
     }
 }
@@ -200,7 +213,10 @@ mod tests {
     #[test]
     fn page_tokens_round_trip_and_foreign_tokens_are_refused() {
         let token = encode_token("0190f2a4-0000-7000-8000-000000000000");
-        assert_eq!(decode_token(&token).ok().as_deref(), Some("0190f2a4-0000-7000-8000-000000000000"));
+        assert_eq!(
+            decode_token(&token).ok().as_deref(),
+            Some("0190f2a4-0000-7000-8000-000000000000")
+        );
         assert!(decode_token("not base64!").is_err());
         assert!(decode_token(&URL_SAFE_NO_PAD.encode("a b")).is_err());
     }

@@ -12,7 +12,9 @@ use super::error::ApiError;
 use super::responses::ReadErrors;
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(live)).routes(routes!(ready))
+    OpenApiRouter::new()
+        .routes(routes!(live))
+        .routes(routes!(ready))
 }
 
 /// Health status.
@@ -29,7 +31,10 @@ struct Health {
 /// The process is up
 #[utoipa::path(get, path = "/health/live", tag = "Operations", responses((status = 200, body = Health)))]
 async fn live() -> Json<Health> {
-    Json(Health { status: "ok", backend: None })
+    Json(Health {
+        status: "ok",
+        backend: None,
+    })
 }
 
 /// The process can serve: its database answers

@@ -111,8 +111,14 @@ async fn not_found(method: Method, uri: Uri) -> ApiError {
 /// `HTTPError` body; errors from our handlers already have it.
 async fn error_body(req: Request<Body>, next: axum::middleware::Next) -> Response {
     let method = req.method().clone();
-    let response = next.run(req).await;
+    let mut response = next.run(req).await;
     let status = response.status();
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        // The rest of the body was not read: the connection cannot be reused.
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
@@ -131,7 +137,10 @@ async fn error_body(req: Request<Body>, next: axum::middleware::Next) -> Respons
         other => other.canonical_reason().unwrap_or("error").to_owned(),
     };
     let body = serde_json::to_vec(&HTTPError::new(status, message)).unwrap_or_default();
-    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(body))
 }

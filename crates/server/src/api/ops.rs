@@ -29,7 +29,17 @@ pub async fn update_plan(
     expected: Option<Version>,
 ) -> Result<Plan, ApiError> {
     let fields = Fields::parse(RecordKind::Plan, body, &[])?;
-    Ok(state.db.update_plan(id, Change { fields, mode, expected }).await?)
+    Ok(state
+        .db
+        .update_plan(
+            id,
+            Change {
+                fields,
+                mode,
+                expected,
+            },
+        )
+        .await?)
 }
 
 /// Creates or changes a rule or performance record.
@@ -43,7 +53,19 @@ pub async fn put_record(
     expected: Option<Version>,
 ) -> Result<Put, ApiError> {
     let fields = Fields::parse(kind.record_kind(), body, &[])?;
-    Ok(state.db.put_record(kind, plan, id, Change { fields, mode, expected }).await?)
+    Ok(state
+        .db
+        .put_record(
+            kind,
+            plan,
+            id,
+            Change {
+                fields,
+                mode,
+                expected,
+            },
+        )
+        .await?)
 }
 
 /// The record kind an intervention's details are validated against.
@@ -58,11 +80,15 @@ fn subject_kind(subject: &Subject) -> RecordKind {
 fn optional_text(body: &Map<String, Value>, name: &str) -> Result<Option<String>, ApiError> {
     match body.get(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(text)) if text.chars().count() <= TEXT_MAX_CHARS => Ok(Some(text.clone())),
+        Some(Value::String(text)) if text.chars().count() <= TEXT_MAX_CHARS => {
+            Ok(Some(text.clone()))
+        }
         Some(Value::String(_)) => Err(ApiError::bad_request(format!(
             "property '{name}' is longer than {TEXT_MAX_CHARS} characters"
         ))),
-        Some(_) => Err(ApiError::bad_request(format!("property '{name}' must be a string"))),
+        Some(_) => Err(ApiError::bad_request(format!(
+            "property '{name}' must be a string"
+        ))),
     }
 }
 
@@ -107,7 +133,11 @@ pub async fn create_intervention(
         None | Some(Value::Null) => Fields::default(),
         Some(Value::Object(map)) => Fields::parse(subject_kind(&subject), map, &[])
             .map_err(|e| ApiError::bad_request(format!("Details: {e}")))?,
-        Some(_) => return Err(ApiError::bad_request("property 'Details' must be an object")),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "property 'Details' must be an object",
+            ));
+        }
     };
     let new = NewIntervention {
         plan_id: plan,

@@ -4,9 +4,9 @@
 //! Responses are built from the domain records by the functions here; the schema types
 //! below document the same shapes in the OpenAPI document, and a test keeps the two in step.
 
+use axum::Json;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use caseload_domain::{ChildKind, ChildRecord, Fields, Intervention, Plan, RecordMeta, Subject};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -30,7 +30,10 @@ fn put_meta(out: &mut Map<String, Value>, meta: &RecordMeta) {
 pub fn plan(plan: &Plan) -> Map<String, Value> {
     let mut out = Map::new();
     put_fields(&mut out, &plan.fields);
-    out.insert("CustomerCaseManagementId".into(), plan.id.to_string().into());
+    out.insert(
+        "CustomerCaseManagementId".into(),
+        plan.id.to_string().into(),
+    );
     put_meta(&mut out, &plan.meta);
     out
 }
@@ -47,7 +50,10 @@ pub fn id_property(kind: ChildKind) -> &'static str {
 pub fn record(record: &ChildRecord) -> Map<String, Value> {
     let mut out = Map::new();
     put_fields(&mut out, &record.fields);
-    out.insert("CustomerCaseManagementId".into(), record.plan_id.to_string().into());
+    out.insert(
+        "CustomerCaseManagementId".into(),
+        record.plan_id.to_string().into(),
+    );
     out.insert(id_property(record.kind).into(), record.id.as_str().into());
     put_meta(&mut out, &record.meta);
     out
@@ -58,7 +64,10 @@ pub fn intervention(item: &Intervention) -> Map<String, Value> {
     let mut out = Map::new();
     let request = &item.request;
     out.insert("InterventionId".into(), item.id.to_string().into());
-    out.insert("CustomerCaseManagementId".into(), request.plan_id.to_string().into());
+    out.insert(
+        "CustomerCaseManagementId".into(),
+        request.plan_id.to_string().into(),
+    );
     out.insert("SubjectType".into(), request.subject.kind_name().into());
     if let Subject::Rules(id) | Subject::Performance(id) = &request.subject {
         out.insert("SubjectId".into(), id.as_str().into());
@@ -81,7 +90,10 @@ pub fn intervention(item: &Intervention) -> Map<String, Value> {
 /// A page of items as `{"Items": [...], "NextPageToken": "..."}`.
 pub fn page(items: Vec<Map<String, Value>>, next_after: Option<String>) -> Response {
     let mut out = Map::new();
-    out.insert("Items".into(), Value::Array(items.into_iter().map(Value::Object).collect()));
+    out.insert(
+        "Items".into(),
+        Value::Array(items.into_iter().map(Value::Object).collect()),
+    );
     if let Some(after) = next_after {
         out.insert("NextPageToken".into(), encode_token(&after).into());
     }
@@ -114,38 +126,63 @@ pub fn wrapped(name: &str, body: Map<String, Value>) -> Map<String, Value> {
 
 // ---- Schemas for the OpenAPI document ----------------------------------------------------
 
+/// Schema properties are optional but never null: absent values are left out.
+fn is_absent<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
 /// BIAN `CustomerCaseManagementPlan`, with caseload's read-only extension properties.
 #[allow(dead_code)]
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
-#[schema(description = "Oversee the working of a business unit, assign work, manage against a plan and troubleshoot issues within Customer Case Management.")]
+#[schema(
+    description = "Oversee the working of a business unit, assign work, manage against a plan and troubleshoot issues within Customer Case Management."
+)]
 pub struct CustomerCaseManagementPlan {
     /// The time period addressed by the management plan.
-    customer_case_management_plan_period: Option<String>,
+    #[schema(max_length = 4096)]
+    #[serde(skip_serializing_if = "is_absent")]
+    customer_case_management_plan_period: String,
     /// The specific policies and guidelines for case resolution employees.
-    customer_case_policies_and_guidelines: Option<String>,
+    #[schema(max_length = 4096)]
+    #[serde(skip_serializing_if = "is_absent")]
+    customer_case_policies_and_guidelines: String,
     /// The target and actual service performance goals tracked by customer case management.
-    customer_case_service_performance_goals: Option<String>,
+    #[schema(max_length = 4096)]
+    #[serde(skip_serializing_if = "is_absent")]
+    customer_case_service_performance_goals: String,
     /// The target and actual customer case service schedule.
-    customer_case_service_schedule: Option<String>,
+    #[schema(max_length = 4096)]
+    #[serde(skip_serializing_if = "is_absent")]
+    customer_case_service_schedule: String,
     /// The set-up/organization for the customer case business function.
-    customer_case_service_operating_configuration: Option<String>,
+    #[schema(max_length = 4096)]
+    #[serde(skip_serializing_if = "is_absent")]
+    customer_case_service_operating_configuration: String,
     /// The number and skill/qualification profile of the case handling staff.
-    customer_case_resource_plan: Option<String>,
+    #[schema(max_length = 4096)]
+    #[serde(skip_serializing_if = "is_absent")]
+    customer_case_resource_plan: String,
     /// Staff training and certification activity (planned and actual).
-    customer_case_training_plan: Option<String>,
+    #[schema(max_length = 4096)]
+    #[serde(skip_serializing_if = "is_absent")]
+    customer_case_training_plan: String,
     /// Extension: the plan's id, minted by the service.
     #[schema(read_only)]
-    customer_case_management_id: Option<String>,
+    #[serde(skip_serializing_if = "is_absent")]
+    customer_case_management_id: String,
     /// Extension: the record's version (also its `ETag`); 1 when created.
     #[schema(read_only)]
-    version: Option<i64>,
+    #[serde(skip_serializing_if = "is_absent")]
+    version: i64,
     /// Extension: when the record was created (RFC 3339, UTC).
     #[schema(read_only, format = DateTime)]
-    created_at: Option<String>,
+    #[serde(skip_serializing_if = "is_absent")]
+    created_at: String,
     /// Extension: when the record last changed (RFC 3339, UTC).
     #[schema(read_only, format = DateTime)]
-    updated_at: Option<String>,
+    #[serde(skip_serializing_if = "is_absent")]
+    updated_at: String,
 }
 
 /// BIAN `Rules`: a case decision criterion, with read-only extension properties.
@@ -155,30 +192,45 @@ pub struct CustomerCaseManagementPlan {
 #[schema(description = "A case resolution criterion (BIAN behaviour qualifier Rules).")]
 pub struct Rules {
     /// Definition of the basis for customer case evaluation.
-    customer_case_decision_criterion: Option<String>,
+    #[schema(max_length = 4096)]
+    #[serde(skip_serializing_if = "is_absent")]
+    customer_case_decision_criterion: String,
     /// The subject/criterion considered in case evaluation.
-    customer_case_decision_criterion_definition: Option<String>,
+    #[schema(max_length = 4096)]
+    #[serde(skip_serializing_if = "is_absent")]
+    customer_case_decision_criterion_definition: String,
     /// Specific rules, thresholds and parameter values applied in case evaluation.
-    customer_case_decision_criterion_rules: Option<String>,
+    #[schema(max_length = 4096)]
+    #[serde(skip_serializing_if = "is_absent")]
+    customer_case_decision_criterion_rules: String,
     /// Sensitivity/tuning evaluations and adjustments made to the rule settings.
-    customer_case_decision_criterion_analysis: Option<String>,
+    #[schema(max_length = 4096)]
+    #[serde(skip_serializing_if = "is_absent")]
+    customer_case_decision_criterion_analysis: String,
     /// Sample case examples used to evaluate impact and re-calibrate the rules.
-    customer_case_decision_criterion_history: Option<String>,
+    #[schema(max_length = 4096)]
+    #[serde(skip_serializing_if = "is_absent")]
+    customer_case_decision_criterion_history: String,
     /// Extension: the plan's id.
     #[schema(read_only)]
-    customer_case_management_id: Option<String>,
+    #[serde(skip_serializing_if = "is_absent")]
+    customer_case_management_id: String,
     /// Extension: the criterion's id within the plan.
     #[schema(read_only)]
-    rules_id: Option<String>,
+    #[serde(skip_serializing_if = "is_absent")]
+    rules_id: String,
     /// Extension: the record's version (also its `ETag`); 1 when created.
     #[schema(read_only)]
-    version: Option<i64>,
+    #[serde(skip_serializing_if = "is_absent")]
+    version: i64,
     /// Extension: when the record was created (RFC 3339, UTC).
     #[schema(read_only, format = DateTime)]
-    created_at: Option<String>,
+    #[serde(skip_serializing_if = "is_absent")]
+    created_at: String,
     /// Extension: when the record last changed (RFC 3339, UTC).
     #[schema(read_only, format = DateTime)]
-    updated_at: Option<String>,
+    #[serde(skip_serializing_if = "is_absent")]
+    updated_at: String,
 }
 
 /// BIAN `Performance`: a unit performance analysis, with read-only extension properties.
@@ -188,41 +240,62 @@ pub struct Rules {
 #[schema(description = "A unit performance analysis (BIAN behaviour qualifier Performance).")]
 pub struct Performance {
     /// Case resolution resource utilization (target and actual).
-    customer_case_resource_utilization: Option<String>,
+    #[schema(max_length = 4096)]
+    #[serde(skip_serializing_if = "is_absent")]
+    customer_case_resource_utilization: String,
     /// Projected case resource requirements, utilization and loading.
-    customer_case_loading_projections: Option<String>,
+    #[schema(max_length = 4096)]
+    #[serde(skip_serializing_if = "is_absent")]
+    customer_case_loading_projections: String,
     /// Tracked activity and performance statistics.
-    customer_case_resolution_service_statistics: Option<String>,
+    #[schema(max_length = 4096)]
+    #[serde(skip_serializing_if = "is_absent")]
+    customer_case_resolution_service_statistics: String,
     /// The type of activity tracked and analysed.
-    customer_case_service_statistic_type: Option<String>,
+    #[schema(max_length = 4096)]
+    #[serde(skip_serializing_if = "is_absent")]
+    customer_case_service_statistic_type: String,
     /// The statistical analysis, historical and trended.
-    customer_case_service_statistic_value: Option<String>,
+    #[schema(max_length = 4096)]
+    #[serde(skip_serializing_if = "is_absent")]
+    customer_case_service_statistic_value: String,
     /// Root cause or comparative assessment of the analysis.
-    customer_case_service_statistic_interpretation: Option<String>,
+    #[schema(max_length = 4096)]
+    #[serde(skip_serializing_if = "is_absent")]
+    customer_case_service_statistic_interpretation: String,
     /// Amendments recommended by the analysis.
-    customer_case_service_statistic_recommendation: Option<String>,
+    #[schema(max_length = 4096)]
+    #[serde(skip_serializing_if = "is_absent")]
+    customer_case_service_statistic_recommendation: String,
     /// Extension: the plan's id.
     #[schema(read_only)]
-    customer_case_management_id: Option<String>,
+    #[serde(skip_serializing_if = "is_absent")]
+    customer_case_management_id: String,
     /// Extension: the performance record's id within the plan.
     #[schema(read_only)]
-    performance_id: Option<String>,
+    #[serde(skip_serializing_if = "is_absent")]
+    performance_id: String,
     /// Extension: the record's version (also its `ETag`); 1 when created.
     #[schema(read_only)]
-    version: Option<i64>,
+    #[serde(skip_serializing_if = "is_absent")]
+    version: i64,
     /// Extension: when the record was created (RFC 3339, UTC).
     #[schema(read_only, format = DateTime)]
-    created_at: Option<String>,
+    #[serde(skip_serializing_if = "is_absent")]
+    created_at: String,
     /// Extension: when the record last changed (RFC 3339, UTC).
     #[schema(read_only, format = DateTime)]
-    updated_at: Option<String>,
+    #[serde(skip_serializing_if = "is_absent")]
+    updated_at: String,
 }
 
 /// BIAN `RetrieveCustomerCaseManagementPlanResponse`.
 #[allow(dead_code)]
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
-#[schema(description = "Output: ReCR Retrieve details about the customer case handling management plan")]
+#[schema(
+    description = "Output: ReCR Retrieve details about the customer case handling management plan"
+)]
 pub struct RetrieveCustomerCaseManagementPlanResponse {
     customer_case_management_plan: CustomerCaseManagementPlan,
 }
@@ -240,7 +313,9 @@ pub struct RetrieveRulesResponse {
 #[allow(dead_code)]
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
-#[schema(description = "Output: ReBQ Retrieve details about business unit performance assessment activity")]
+#[schema(
+    description = "Output: ReBQ Retrieve details about business unit performance assessment activity"
+)]
 pub struct RetrievePerformanceResponse {
     performance: Performance,
 }
@@ -253,7 +328,8 @@ pub struct RetrievePerformanceResponse {
 pub struct InterventionRef {
     /// Extension: the id of the intervention request just recorded.
     #[schema(read_only)]
-    intervention_id: Option<String>,
+    #[serde(skip_serializing_if = "is_absent")]
+    intervention_id: String,
 }
 
 /// A manual intervention request (REST facade).
@@ -270,14 +346,17 @@ pub struct InterventionRequest {
     subject_type: String,
     /// The rule or performance id, when the subject is one.
     #[schema(read_only)]
-    subject_id: Option<String>,
+    #[serde(skip_serializing_if = "is_absent")]
+    subject_id: String,
     /// Why intervention is needed.
-    reason: Option<String>,
+    #[serde(skip_serializing_if = "is_absent")]
+    reason: String,
     /// What the requester wants done.
-    requested_action: Option<String>,
+    #[serde(skip_serializing_if = "is_absent")]
+    requested_action: String,
     /// BIAN properties of the subject that the request is about.
     #[schema(value_type = Object)]
-    details: Option<Map<String, Value>>,
+    details: Map<String, Value>,
     /// Who asked.
     #[schema(read_only)]
     requester: String,
@@ -286,13 +365,16 @@ pub struct InterventionRequest {
     status: String,
     /// Extension: the record's version (also its `ETag`); 1 when created.
     #[schema(read_only)]
-    version: Option<i64>,
+    #[serde(skip_serializing_if = "is_absent")]
+    version: i64,
     /// Extension: when the record was created (RFC 3339, UTC).
     #[schema(read_only, format = DateTime)]
-    created_at: Option<String>,
+    #[serde(skip_serializing_if = "is_absent")]
+    created_at: String,
     /// Extension: when the record last changed (RFC 3339, UTC).
     #[schema(read_only, format = DateTime)]
-    updated_at: Option<String>,
+    #[serde(skip_serializing_if = "is_absent")]
+    updated_at: String,
 }
 
 macro_rules! page_schema {
@@ -305,12 +387,21 @@ macro_rules! page_schema {
             /// The items of this page.
             items: Vec<$item>,
             /// Pass as `page_token` to get the next page; absent on the last page.
-            next_page_token: Option<String>,
+            #[serde(skip_serializing_if = "is_absent")]
+            next_page_token: String,
         }
     };
 }
 
 page_schema!(PlanPage, CustomerCaseManagementPlan, "A page of plans.");
 page_schema!(RulesPage, Rules, "A page of case decision criteria.");
-page_schema!(PerformancePage, Performance, "A page of performance records.");
-page_schema!(InterventionPage, InterventionRequest, "A page of intervention requests, newest first.");
+page_schema!(
+    PerformancePage,
+    Performance,
+    "A page of performance records."
+);
+page_schema!(
+    InterventionPage,
+    InterventionRequest,
+    "A page of intervention requests, newest first."
+);

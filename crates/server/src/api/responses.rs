@@ -13,7 +13,9 @@ fn error(description: &str) -> Response {
         .content(
             "application/json",
             ContentBuilder::new()
-                .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name("HTTPError"))))
+                .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+                    "HTTPError",
+                ))))
                 .build(),
         )
         .build()
@@ -32,13 +34,25 @@ const BIAN: &[(&str, &str)] = &[
     ("404", "NotFound"),
     ("429", "TooManyRequests"),
     ("500", "InternalServerError"),
-    ("503", "ServiceUnavailable: the database is overloaded or unreachable; retry later"),
+    (
+        "503",
+        "ServiceUnavailable: the database is overloaded or unreachable; retry later",
+    ),
 ];
 
 const WRITE: &[(&str, &str)] = &[
-    ("412", "PreconditionFailed: If-Match does not match the record's current version"),
-    ("413", "PayloadTooLarge: the body is larger than the configured limit"),
-    ("415", "UnsupportedMediaType: the body is not application/json"),
+    (
+        "412",
+        "PreconditionFailed: If-Match does not match the record's current version",
+    ),
+    (
+        "413",
+        "PayloadTooLarge: the body is larger than the configured limit",
+    ),
+    (
+        "415",
+        "UnsupportedMediaType: the body is not application/json",
+    ),
 ];
 
 /// Errors of operations that only read.

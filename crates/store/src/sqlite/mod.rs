@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use caseload_domain::{
-    Change, ChildKind, ChildRecord, Fields, Intervention, NewIntervention, Page, PageRequest,
-    Plan, PlanId, RecordId,
+    Change, ChildKind, ChildRecord, Fields, Intervention, NewIntervention, Page, PageRequest, Plan,
+    PlanId, RecordId,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions as _, SqlitePool};
@@ -48,7 +48,9 @@ impl SqliteStore {
             ));
         }
         let mut writer = base.clone().create_if_missing(true).connect().await?;
-        sqlx::migrate!("./migrations/sqlite").run(&mut writer).await?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&mut writer)
+            .await?;
         let reads = SqlitePoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(options.acquire_timeout)
@@ -85,11 +87,13 @@ impl SqliteStore {
 #[async_trait]
 impl PlanStore for SqliteStore {
     async fn create_plan(&self, fields: Fields) -> Result<Plan, StoreError> {
-        self.write(|reply| WriteOp::CreatePlan { fields, reply }).await
+        self.write(|reply| WriteOp::CreatePlan { fields, reply })
+            .await
     }
 
     async fn update_plan(&self, id: PlanId, change: Change) -> Result<Plan, StoreError> {
-        self.write(|reply| WriteOp::UpdatePlan { id, change, reply }).await
+        self.write(|reply| WriteOp::UpdatePlan { id, change, reply })
+            .await
     }
 
     async fn plan(&self, id: PlanId) -> Result<Plan, StoreError> {
@@ -112,7 +116,10 @@ impl PlanStore for SqliteStore {
         .bind(i64::from(page.size.get()) + 1)
         .fetch_all(&self.reads)
         .await?;
-        let plans = rows.into_iter().map(Plan::try_from).collect::<Result<Vec<_>, _>>()?;
+        let plans = rows
+            .into_iter()
+            .map(Plan::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(paginate(plans, &page, |p| p.id.to_string()))
     }
 }
@@ -126,7 +133,14 @@ impl RecordStore for SqliteStore {
         id: RecordId,
         change: Change,
     ) -> Result<Put, StoreError> {
-        self.write(|reply| WriteOp::PutRecord { kind, plan, id, change, reply }).await
+        self.write(|reply| WriteOp::PutRecord {
+            kind,
+            plan,
+            id,
+            change,
+            reply,
+        })
+        .await
     }
 
     async fn record(
@@ -144,7 +158,8 @@ impl RecordStore for SqliteStore {
         .bind(id.as_str())
         .fetch_optional(&self.reads)
         .await?;
-        row.ok_or_else(|| missing_record(kind, plan, &id))?.into_record(kind)
+        row.ok_or_else(|| missing_record(kind, plan, &id))?
+            .into_record(kind)
     }
 
     async fn records(
@@ -178,7 +193,8 @@ impl RecordStore for SqliteStore {
 #[async_trait]
 impl InterventionStore for SqliteStore {
     async fn create_intervention(&self, new: NewIntervention) -> Result<Intervention, StoreError> {
-        self.write(|reply| WriteOp::CreateIntervention { new, reply }).await
+        self.write(|reply| WriteOp::CreateIntervention { new, reply })
+            .await
     }
 
     async fn interventions(
@@ -188,7 +204,11 @@ impl InterventionStore for SqliteStore {
         page: PageRequest,
     ) -> Result<Page<Intervention>, StoreError> {
         let kind = filter.subject.as_ref().map(|s| s.kind_name());
-        let subject_id = filter.subject.as_ref().and_then(|s| s.record_id()).map(RecordId::as_str);
+        let subject_id = filter
+            .subject
+            .as_ref()
+            .and_then(|s| s.record_id())
+            .map(RecordId::as_str);
         let status = filter.status.map(|s| s.as_str());
         let rows: Vec<InterventionRow> = sqlx::query_as(
             "SELECT id, plan_id, subject_kind, subject_id, reason, requested_action, details, \

@@ -50,7 +50,9 @@ pub(crate) enum WriteOp {
         reply: Reply<Intervention>,
     },
     /// Finish what is queued, then stop.
-    Shutdown { done: oneshot::Sender<()> },
+    Shutdown {
+        done: oneshot::Sender<()>,
+    },
 }
 
 /// What one write produced, before it is known whether its batch committed.
@@ -71,7 +73,9 @@ impl WriteOp {
         ) -> Result<T, StoreError> {
             outcome.and_then(|applied| {
                 take(applied).unwrap_or_else(|| {
-                    Err(StoreError::Internal("writer answered the wrong operation".into()))
+                    Err(StoreError::Internal(
+                        "writer answered the wrong operation".into(),
+                    ))
                 })
             })
         }
@@ -207,11 +211,19 @@ async fn rollback(conn: &mut SqliteConnection) {
 async fn apply(conn: &mut SqliteConnection, op: &WriteOp) -> Result<Applied, sqlx::Error> {
     let now = Timestamp::now();
     Ok(match op {
-        WriteOp::CreatePlan { fields, .. } => Applied::Plan(Ok(create_plan(conn, fields, now).await?)),
-        WriteOp::UpdatePlan { id, change, .. } => Applied::Plan(update_plan(conn, *id, change, now).await?),
-        WriteOp::PutRecord { kind, plan, id, change, .. } => {
-            Applied::Put(put_record(conn, *kind, *plan, id, change, now).await?)
+        WriteOp::CreatePlan { fields, .. } => {
+            Applied::Plan(Ok(create_plan(conn, fields, now).await?))
         }
+        WriteOp::UpdatePlan { id, change, .. } => {
+            Applied::Plan(update_plan(conn, *id, change, now).await?)
+        }
+        WriteOp::PutRecord {
+            kind,
+            plan,
+            id,
+            change,
+            ..
+        } => Applied::Put(put_record(conn, *kind, *plan, id, change, now).await?),
         WriteOp::CreateIntervention { new, .. } => {
             Applied::Intervention(create_intervention(conn, new, now).await?)
         }
@@ -219,7 +231,11 @@ async fn apply(conn: &mut SqliteConnection, op: &WriteOp) -> Result<Applied, sql
     })
 }
 
-async fn create_plan(conn: &mut SqliteConnection, fields: &Fields, now: Timestamp) -> Result<Plan, sqlx::Error> {
+async fn create_plan(
+    conn: &mut SqliteConnection,
+    fields: &Fields,
+    now: Timestamp,
+) -> Result<Plan, sqlx::Error> {
     let id = PlanId::new();
     sqlx::query(
         "INSERT INTO plans (id, fields, version, created_at, updated_at) VALUES (?, ?, 1, ?, ?)",
@@ -233,7 +249,11 @@ async fn create_plan(conn: &mut SqliteConnection, fields: &Fields, now: Timestam
     Ok(Plan {
         id,
         fields: fields.clone(),
-        meta: RecordMeta { version: Version::FIRST, created_at: now, updated_at: now },
+        meta: RecordMeta {
+            version: Version::FIRST,
+            created_at: now,
+            updated_at: now,
+        },
     })
 }
 
@@ -340,12 +360,13 @@ async fn put_record(
             record,
         }));
     }
-    let current: Option<i64> =
-        sqlx::query_scalar(&format!("SELECT version FROM {t} WHERE plan_id = ? AND id = ?"))
-            .bind(plan.to_string())
-            .bind(id.as_str())
-            .fetch_optional(&mut *conn)
-            .await?;
+    let current: Option<i64> = sqlx::query_scalar(&format!(
+        "SELECT version FROM {t} WHERE plan_id = ? AND id = ?"
+    ))
+    .bind(plan.to_string())
+    .bind(id.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
     Ok(Err(StoreError::VersionMismatch { current }))
 }
 
@@ -397,6 +418,10 @@ async fn create_intervention(
         id,
         request: new.clone(),
         status: InterventionStatus::Open,
-        meta: RecordMeta { version: Version::FIRST, created_at: now, updated_at: now },
+        meta: RecordMeta {
+            version: Version::FIRST,
+            created_at: now,
+            updated_at: now,
+        },
     }))
 }

@@ -14,5 +14,7 @@ const TAG: &str = "REST facade";
 
 /// The facade routes.
 pub fn routes() -> OpenApiRouter<AppState> {
-    plans::routes().merge(records::routes()).merge(requests::routes())
+    plans::routes()
+        .merge(records::routes())
+        .merge(requests::routes())
 }

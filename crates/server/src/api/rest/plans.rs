@@ -32,9 +32,17 @@ pub(super) fn location(id: impl std::fmt::Display) -> String {
     responses((status = 201, description = "Created", body = CustomerCaseManagementPlan,
                headers(("ETag" = String), ("Location" = String))), WriteErrors)
 )]
-async fn create_plan(State(state): State<AppState>, JsonObject(body): JsonObject) -> Result<Response, ApiError> {
+async fn create_plan(
+    State(state): State<AppState>,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
     let plan = ops::create_plan(&state, &body).await?;
-    Ok(render::one(StatusCode::CREATED, &plan.meta, Some(location(plan.id)), render::plan(&plan)))
+    Ok(render::one(
+        StatusCode::CREATED,
+        &plan.meta,
+        Some(location(plan.id)),
+        render::plan(&plan),
+    ))
 }
 
 /// List plans, oldest first
@@ -42,9 +50,15 @@ async fn create_plan(State(state): State<AppState>, JsonObject(body): JsonObject
     get, path = "/customer-case-management", tag = TAG, params(PageQuery),
     responses((status = 200, description = "A page of plans", body = PlanPage), ReadErrors)
 )]
-async fn list_plans(State(state): State<AppState>, Params(query): Params<PageQuery>) -> Result<Response, ApiError> {
+async fn list_plans(
+    State(state): State<AppState>,
+    Params(query): Params<PageQuery>,
+) -> Result<Response, ApiError> {
     let page = state.db.plans(query.into_request()?).await?;
-    Ok(render::page(page.items.iter().map(render::plan).collect(), page.next_after))
+    Ok(render::page(
+        page.items.iter().map(render::plan).collect(),
+        page.next_after,
+    ))
 }
 
 /// Get a plan
@@ -53,9 +67,17 @@ async fn list_plans(State(state): State<AppState>, Params(query): Params<PageQue
     params(("id" = String, Path, description = "The plan's id")),
     responses((status = 200, description = "The plan", body = CustomerCaseManagementPlan, headers(("ETag" = String))), ReadErrors)
 )]
-async fn get_plan(State(state): State<AppState>, PlanPath(id): PlanPath) -> Result<Response, ApiError> {
+async fn get_plan(
+    State(state): State<AppState>,
+    PlanPath(id): PlanPath,
+) -> Result<Response, ApiError> {
     let plan = state.db.plan(id).await?;
-    Ok(render::one(StatusCode::OK, &plan.meta, None, render::plan(&plan)))
+    Ok(render::one(
+        StatusCode::OK,
+        &plan.meta,
+        None,
+        render::plan(&plan),
+    ))
 }
 
 /// Replace a plan's properties
@@ -75,5 +97,10 @@ async fn replace_plan(
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
     let plan = ops::update_plan(&state, id, &body, WriteMode::Replace, expected).await?;
-    Ok(render::one(StatusCode::OK, &plan.meta, None, render::plan(&plan)))
+    Ok(render::one(
+        StatusCode::OK,
+        &plan.meta,
+        None,
+        render::plan(&plan),
+    ))
 }

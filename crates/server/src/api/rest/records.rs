@@ -32,15 +32,28 @@ pub(super) fn collection(kind: ChildKind) -> &'static str {
     }
 }
 
-async fn list(state: &AppState, kind: ChildKind, plan: PlanId, query: PageQuery) -> Result<Response, ApiError> {
+async fn list(
+    state: &AppState,
+    kind: ChildKind,
+    plan: PlanId,
+    query: PageQuery,
+) -> Result<Response, ApiError> {
     let page = state.db.records(kind, plan, query.into_request()?).await?;
-    Ok(render::page(page.items.iter().map(render::record).collect(), page.next_after))
+    Ok(render::page(
+        page.items.iter().map(render::record).collect(),
+        page.next_after,
+    ))
 }
 
 async fn get(state: &AppState, kind: ChildKind, path: RecordPath) -> Result<Response, ApiError> {
     let RecordPath(plan, id) = path;
     let record = ops::record(state, kind, plan, id).await?;
-    Ok(render::one(StatusCode::OK, &record.meta, None, render::record(&record)))
+    Ok(render::one(
+        StatusCode::OK,
+        &record.meta,
+        None,
+        render::record(&record),
+    ))
 }
 
 async fn put(
@@ -54,12 +67,22 @@ async fn put(
     let put = ops::put_record(state, kind, plan, id, body, WriteMode::Replace, expected).await?;
     let (status, location) = if put.created {
         let record = &put.record;
-        let location = format!("/customer-case-management/{}/{}/{}", record.plan_id, collection(kind), record.id);
+        let location = format!(
+            "/customer-case-management/{}/{}/{}",
+            record.plan_id,
+            collection(kind),
+            record.id
+        );
         (StatusCode::CREATED, Some(location))
     } else {
         (StatusCode::OK, None)
     };
-    Ok(render::one(status, &put.record.meta, location, render::record(&put.record)))
+    Ok(render::one(
+        status,
+        &put.record.meta,
+        location,
+        render::record(&put.record),
+    ))
 }
 
 /// List a plan's case decision criteria
@@ -68,7 +91,11 @@ async fn put(
     params(("id" = String, Path, description = "The plan's id"), PageQuery),
     responses((status = 200, description = "A page of criteria", body = RulesPage), ReadErrors)
 )]
-async fn list_rules(State(state): State<AppState>, PlanPath(plan): PlanPath, Params(query): Params<PageQuery>) -> Result<Response, ApiError> {
+async fn list_rules(
+    State(state): State<AppState>,
+    PlanPath(plan): PlanPath,
+    Params(query): Params<PageQuery>,
+) -> Result<Response, ApiError> {
     list(&state, ChildKind::Rules, plan, query).await
 }
 
@@ -106,7 +133,11 @@ async fn put_rules(
     params(("id" = String, Path, description = "The plan's id"), PageQuery),
     responses((status = 200, description = "A page of performance records", body = PerformancePage), ReadErrors)
 )]
-async fn list_performances(State(state): State<AppState>, PlanPath(plan): PlanPath, Params(query): Params<PageQuery>) -> Result<Response, ApiError> {
+async fn list_performances(
+    State(state): State<AppState>,
+    PlanPath(plan): PlanPath,
+    Params(query): Params<PageQuery>,
+) -> Result<Response, ApiError> {
     list(&state, ChildKind::Performance, plan, query).await
 }
 
@@ -116,7 +147,10 @@ async fn list_performances(State(state): State<AppState>, PlanPath(plan): PlanPa
     params(("id" = String, Path, description = "The plan's id"), ("performanceid" = String, Path, description = "The record's id")),
     responses((status = 200, description = "The performance record", body = Performance, headers(("ETag" = String))), ReadErrors)
 )]
-async fn get_performance(State(state): State<AppState>, path: RecordPath) -> Result<Response, ApiError> {
+async fn get_performance(
+    State(state): State<AppState>,
+    path: RecordPath,
+) -> Result<Response, ApiError> {
     get(&state, ChildKind::Performance, path).await
 }
 

@@ -23,7 +23,10 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_plan_request, list_plan_requests))
         .routes(routes!(create_rules_request, list_rules_requests))
-        .routes(routes!(create_performance_request, list_performance_requests))
+        .routes(routes!(
+            create_performance_request,
+            list_performance_requests
+        ))
 }
 
 /// A new manual intervention request.
@@ -61,22 +64,51 @@ impl RequestQuery {
             .map(|s| s.parse::<InterventionStatus>())
             .transpose()
             .map_err(ApiError::bad_request)?;
-        Ok((status, PageQuery { page_size: self.page_size, page_token: self.page_token }))
+        Ok((
+            status,
+            PageQuery {
+                page_size: self.page_size,
+                page_token: self.page_token,
+            },
+        ))
     }
 }
 
-async fn create(state: &AppState, plan: PlanId, subject: Subject, who: String, body: &Map<String, Value>) -> Result<Response, ApiError> {
+async fn create(
+    state: &AppState,
+    plan: PlanId,
+    subject: Subject,
+    who: String,
+    body: &Map<String, Value>,
+) -> Result<Response, ApiError> {
     let item = ops::create_intervention(state, plan, subject, body, who).await?;
-    Ok(render::one(StatusCode::CREATED, &item.meta, None, render::intervention(&item)))
+    Ok(render::one(
+        StatusCode::CREATED,
+        &item.meta,
+        None,
+        render::intervention(&item),
+    ))
 }
 
-async fn list(state: &AppState, plan: PlanId, subject: Option<Subject>, query: RequestQuery) -> Result<Response, ApiError> {
+async fn list(
+    state: &AppState,
+    plan: PlanId,
+    subject: Option<Subject>,
+    query: RequestQuery,
+) -> Result<Response, ApiError> {
     let (status, page) = query.split()?;
     let page = state
         .db
-        .interventions(plan, InterventionFilter { subject, status }, page.into_request()?)
+        .interventions(
+            plan,
+            InterventionFilter { subject, status },
+            page.into_request()?,
+        )
         .await?;
-    Ok(render::page(page.items.iter().map(render::intervention).collect(), page.next_after))
+    Ok(render::page(
+        page.items.iter().map(render::intervention).collect(),
+        page.next_after,
+    ))
 }
 
 /// Request manual intervention with a plan
@@ -86,7 +118,12 @@ async fn list(state: &AppState, plan: PlanId, subject: Option<Subject>, query: R
     request_body(content = NewRequestBody, content_type = "application/json"),
     responses((status = 201, description = "Recorded, status open", body = InterventionRequest), WriteErrors)
 )]
-async fn create_plan_request(State(state): State<AppState>, PlanPath(plan): PlanPath, Principal(who): Principal, JsonObject(body): JsonObject) -> Result<Response, ApiError> {
+async fn create_plan_request(
+    State(state): State<AppState>,
+    PlanPath(plan): PlanPath,
+    Principal(who): Principal,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
     create(&state, plan, Subject::Plan, who, &body).await
 }
 
@@ -96,7 +133,11 @@ async fn create_plan_request(State(state): State<AppState>, PlanPath(plan): Plan
     params(("id" = String, Path, description = "The plan's id"), RequestQuery),
     responses((status = 200, description = "A page of requests", body = InterventionPage), ReadErrors)
 )]
-async fn list_plan_requests(State(state): State<AppState>, PlanPath(plan): PlanPath, Params(query): Params<RequestQuery>) -> Result<Response, ApiError> {
+async fn list_plan_requests(
+    State(state): State<AppState>,
+    PlanPath(plan): PlanPath,
+    Params(query): Params<RequestQuery>,
+) -> Result<Response, ApiError> {
     list(&state, plan, None, query).await
 }
 
@@ -107,7 +148,12 @@ async fn list_plan_requests(State(state): State<AppState>, PlanPath(plan): PlanP
     request_body(content = NewRequestBody, content_type = "application/json"),
     responses((status = 201, description = "Recorded, status open", body = InterventionRequest), WriteErrors)
 )]
-async fn create_rules_request(State(state): State<AppState>, RecordPath(plan, id): RecordPath, Principal(who): Principal, JsonObject(body): JsonObject) -> Result<Response, ApiError> {
+async fn create_rules_request(
+    State(state): State<AppState>,
+    RecordPath(plan, id): RecordPath,
+    Principal(who): Principal,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
     create(&state, plan, Subject::Rules(id), who, &body).await
 }
 
@@ -117,7 +163,11 @@ async fn create_rules_request(State(state): State<AppState>, RecordPath(plan, id
     params(("id" = String, Path, description = "The plan's id"), ("rulesid" = String, Path, description = "The criterion's id"), RequestQuery),
     responses((status = 200, description = "A page of requests", body = InterventionPage), ReadErrors)
 )]
-async fn list_rules_requests(State(state): State<AppState>, RecordPath(plan, id): RecordPath, Params(query): Params<RequestQuery>) -> Result<Response, ApiError> {
+async fn list_rules_requests(
+    State(state): State<AppState>,
+    RecordPath(plan, id): RecordPath,
+    Params(query): Params<RequestQuery>,
+) -> Result<Response, ApiError> {
     list(&state, plan, Some(Subject::Rules(id)), query).await
 }
 
@@ -128,7 +178,12 @@ async fn list_rules_requests(State(state): State<AppState>, RecordPath(plan, id)
     request_body(content = NewRequestBody, content_type = "application/json"),
     responses((status = 201, description = "Recorded, status open", body = InterventionRequest), WriteErrors)
 )]
-async fn create_performance_request(State(state): State<AppState>, RecordPath(plan, id): RecordPath, Principal(who): Principal, JsonObject(body): JsonObject) -> Result<Response, ApiError> {
+async fn create_performance_request(
+    State(state): State<AppState>,
+    RecordPath(plan, id): RecordPath,
+    Principal(who): Principal,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
     create(&state, plan, Subject::Performance(id), who, &body).await
 }
 
@@ -138,6 +193,10 @@ async fn create_performance_request(State(state): State<AppState>, RecordPath(pl
     params(("id" = String, Path, description = "The plan's id"), ("performanceid" = String, Path, description = "The record's id"), RequestQuery),
     responses((status = 200, description = "A page of requests", body = InterventionPage), ReadErrors)
 )]
-async fn list_performance_requests(State(state): State<AppState>, RecordPath(plan, id): RecordPath, Params(query): Params<RequestQuery>) -> Result<Response, ApiError> {
+async fn list_performance_requests(
+    State(state): State<AppState>,
+    RecordPath(plan, id): RecordPath,
+    Params(query): Params<RequestQuery>,
+) -> Result<Response, ApiError> {
     list(&state, plan, Some(Subject::Performance(id)), query).await
 }

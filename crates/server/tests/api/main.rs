@@ -1,0 +1,12 @@
+//! Integration tests: the real service over HTTP, on SQLite and (when
+//! `CASELOAD_TEST_POSTGRES_URL` is set) on PostgreSQL.
+
+mod helpers;
+
+mod bian;
+mod concurrency;
+mod contract;
+mod errors;
+mod facade;
+mod persistence;
+mod service;
