@@ -405,3 +405,46 @@ page_schema!(
     InterventionRequest,
     "A page of intervention requests, newest first."
 );
+
+#[cfg(test)]
+mod tests {
+    use caseload_domain::RecordKind;
+    use utoipa::PartialSchema;
+    use utoipa::openapi::{RefOr, Schema};
+
+    use super::*;
+
+    fn property_names<T: PartialSchema>() -> Vec<String> {
+        match T::schema() {
+            RefOr::T(Schema::Object(object)) => object.properties.keys().cloned().collect(),
+            _ => panic!("an object schema"),
+        }
+    }
+
+    fn assert_in_step(kind: RecordKind, documented: Vec<String>) {
+        let read_only = RecordKind::read_only_names();
+        let writable: Vec<&str> = documented
+            .iter()
+            .map(String::as_str)
+            .filter(|name| !read_only.contains(name))
+            .collect();
+        let mut expected = kind.field_names().to_vec();
+        expected.sort_unstable();
+        let mut writable = writable;
+        writable.sort_unstable();
+        assert_eq!(
+            writable, expected,
+            "{kind:?}: documented properties differ from the BIAN fields"
+        );
+    }
+
+    #[test]
+    fn the_documented_schemas_list_exactly_the_bian_properties_each_kind_accepts() {
+        assert_in_step(
+            RecordKind::Plan,
+            property_names::<CustomerCaseManagementPlan>(),
+        );
+        assert_in_step(RecordKind::Rules, property_names::<Rules>());
+        assert_in_step(RecordKind::Performance, property_names::<Performance>());
+    }
+}

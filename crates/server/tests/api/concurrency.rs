@@ -77,4 +77,28 @@ on_both_backends! {
         let got = app.get(&format!("/CustomerCaseManagement/{id}/Rules/shared/Retrieve")).await;
         assert_eq!(got.etag(), "\"24\"", "every write made exactly one version");
     }
+
+    async fn two_instances_on_one_database_behave_as_one_service(app: TestApp) {
+        let other = app.another_instance().await;
+        let id = app.create_plan(&json!({"CustomerCaseTrainingPlan": "v1"})).await;
+        let seen = other.get(&format!("/CustomerCaseManagement/{id}/Retrieve")).await;
+        assert_eq!(seen.body["CustomerCaseManagementPlan"]["CustomerCaseTrainingPlan"], "v1");
+
+        let update = format!("/CustomerCaseManagement/{id}/Update");
+        let attempts = (0..12).map(|n| {
+            let instance = if n % 2 == 0 { &app } else { &other };
+            let update = &update;
+            async move {
+                instance
+                    .send(Method::PUT, update, Some(&json!({"CustomerCaseTrainingPlan": format!("w{n}")})), &[("if-match", "\"1\"")])
+                    .await
+                    .status
+            }
+        });
+        let statuses = join_all(attempts).await;
+        let winners = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+        let refused = statuses.iter().filter(|s| **s == StatusCode::PRECONDITION_FAILED).count();
+        assert_eq!((winners, refused), (1, 11), "{statuses:?}");
+        assert_eq!(other.get(&format!("/CustomerCaseManagement/{id}/Retrieve")).await.etag(), "\"2\"");
+    }
 }

@@ -159,8 +159,23 @@ impl TestApp {
         Some(Self::start(backend, db).await)
     }
 
+    /// A second, independent instance of the service on the same database, as a
+    /// horizontally scaled deployment would run it.
+    pub async fn another_instance(&self) -> Self {
+        let url = self.db.as_ref().expect("database").url();
+        let mut app = Self::serve(self.backend, &url).await;
+        app.db = None;
+        app
+    }
+
     async fn start(backend: Backend, db: TestDb) -> Self {
-        let mut settings = Settings::for_database(db.url());
+        let mut app = Self::serve(backend, &db.url()).await;
+        app.db = Some(db);
+        app
+    }
+
+    async fn serve(backend: Backend, url: &str) -> Self {
+        let mut settings = Settings::for_database(url);
         settings.db_max_connections = 8;
         let app = Application::build(&settings).await.expect("service starts");
         let addr = app.local_addr();
@@ -174,7 +189,7 @@ impl TestApp {
             backend,
             stop: Some(stop),
             task: Some(task),
-            db: Some(db),
+            db: None,
         }
     }
 
