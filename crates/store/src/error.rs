@@ -47,3 +47,17 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
 fn is_busy(code: Option<&str>) -> bool {
     matches!(code, Some("5" | "6" | "40001" | "40P01" | "53300"))
 }
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(err: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked};
+        match &err {
+            rusqlite::Error::SqliteFailure(failure, _)
+                if matches!(failure.code, DatabaseBusy | DatabaseLocked) =>
+            {
+                Self::Unavailable(err.to_string())
+            }
+            _ => Self::Internal(err.to_string()),
+        }
+    }
+}

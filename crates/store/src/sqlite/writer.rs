@@ -2,7 +2,7 @@
 //!
 //! SQLite allows one writer at a time and, with `synchronous=FULL`, each commit costs an
 //! fsync. Rather than one transaction (and one fsync) per request, every write is sent to
-//! one task that owns the only read-write connection. It takes whatever writes are waiting
+//! one thread that owns the only writing connection. It takes whatever writes are waiting
 //! (up to [`MAX_BATCH`]), applies them in one transaction, commits once, and only then
 //! answers each caller. A caller is therefore acknowledged only after the commit holding its
 //! write is durable, and concurrent writers share the fsync.
@@ -12,22 +12,27 @@
 //! its batch. If a statement fails outright, the batch is rolled back and its writes are
 //! retried one transaction each, so one bad write cannot fail its neighbours.
 
+use std::sync::mpsc;
+
 use caseload_domain::{
     Change, ChildKind, Fields, Intervention, InterventionId, InterventionStatus, NewIntervention,
     Plan, PlanId, RecordId, RecordMeta, Subject, Timestamp, Version, WriteMode,
 };
-use sqlx::SqliteConnection;
-use tokio::sync::{mpsc, oneshot};
+use rusqlite::{Connection, OptionalExtension as _, params};
+use tokio::sync::oneshot;
 
-use crate::rows::{ChildRow, PlanRow, missing_plan, missing_record, table};
+use super::{SqliteStore, child_row, plan_row};
+use crate::rows::{missing_plan, missing_record, table};
 use crate::{Put, StoreError};
 
 /// Most writes committed in one transaction.
 pub(crate) const MAX_BATCH: usize = 512;
+/// Writes waiting beyond this make callers get "unavailable" instead of queueing forever.
+const QUEUE: usize = MAX_BATCH * 16;
 
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
-/// A write for the writer task.
+/// A write for the writer thread.
 pub(crate) enum WriteOp {
     CreatePlan {
         fields: Fields,
@@ -49,10 +54,52 @@ pub(crate) enum WriteOp {
         new: NewIntervention,
         reply: Reply<Intervention>,
     },
-    /// Finish what is queued, then stop.
+    /// Answer once the writes queued before it are committed (readiness).
+    Ping {
+        done: oneshot::Sender<()>,
+    },
+    /// Finish what is queued, close the connection, then stop.
     Shutdown {
         done: oneshot::Sender<()>,
     },
+}
+
+/// The handle through which the store sends writes.
+pub(crate) struct Writer {
+    tx: mpsc::SyncSender<WriteOp>,
+}
+
+impl Writer {
+    /// Starts the writer thread on `conn`.
+    pub(crate) fn start(conn: Connection) -> Result<Self, StoreError> {
+        let (tx, rx) = mpsc::sync_channel(QUEUE);
+        std::thread::Builder::new()
+            .name("caseload-sqlite-writer".into())
+            .spawn(move || run(conn, rx))
+            .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
+        Ok(Self { tx })
+    }
+
+    /// Queues a write; refuses at once when the queue is full (overload) or the writer is gone.
+    pub(crate) fn send(&self, op: WriteOp) -> Result<(), StoreError> {
+        self.tx.try_send(op).map_err(|e| match e {
+            mpsc::TrySendError::Full(_) => {
+                StoreError::Unavailable("too many writes waiting".into())
+            }
+            mpsc::TrySendError::Disconnected(_) => {
+                StoreError::Unavailable("the writer has stopped".into())
+            }
+        })
+    }
+
+    /// Whether the writer answers: it has committed everything queued before the probe.
+    pub(crate) async fn check(&self) -> Result<(), StoreError> {
+        let (done, answered) = oneshot::channel();
+        self.send(WriteOp::Ping { done })?;
+        answered
+            .await
+            .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))
+    }
 }
 
 /// What one write produced, before it is known whether its batch committed.
@@ -60,12 +107,12 @@ enum Applied {
     Plan(Result<Plan, StoreError>),
     Put(Result<Put, StoreError>),
     Intervention(Result<Intervention, StoreError>),
-    Nothing,
 }
 
 impl WriteOp {
     /// Answers the caller: with the write's own result if its batch committed, else with
-    /// the batch's error.
+    /// the batch's error. A caller that went away no longer needs the answer; its write
+    /// stands, as it would have had the answer arrived a moment earlier.
     fn reply(self, outcome: Result<Applied, StoreError>) {
         fn pick<T>(
             outcome: Result<Applied, StoreError>,
@@ -79,8 +126,6 @@ impl WriteOp {
                 })
             })
         }
-        // A caller that went away (timeout, disconnect) no longer needs the answer; its
-        // write stands, as it would have had the answer arrived a moment earlier.
         match self {
             Self::CreatePlan { reply, .. } | Self::UpdatePlan { reply, .. } => {
                 let _ = reply.send(pick(outcome, |a| match a {
@@ -100,24 +145,25 @@ impl WriteOp {
                     _ => None,
                 }));
             }
-            Self::Shutdown { done } => {
+            Self::Ping { done } | Self::Shutdown { done } => {
                 let _ = done.send(());
             }
         }
     }
 }
 
-/// Runs the writer until a [`WriteOp::Shutdown`] arrives or every sender is gone.
-pub(crate) async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<WriteOp>) {
-    let mut stop = None;
-    while let Some(first) = rx.recv().await {
+fn run(mut conn: Connection, rx: mpsc::Receiver<WriteOp>) {
+    while let Ok(first) = rx.recv() {
         let mut batch = Vec::with_capacity(16);
+        let mut pings = Vec::new();
+        let mut stop = None;
         for op in std::iter::once(first).chain(std::iter::from_fn(|| rx.try_recv().ok())) {
             match op {
                 WriteOp::Shutdown { done } => {
                     stop = Some(done);
                     break;
                 }
+                WriteOp::Ping { done } => pings.push(done),
                 op => batch.push(op),
             }
             if batch.len() >= MAX_BATCH {
@@ -125,17 +171,27 @@ pub(crate) async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Write
             }
         }
         if !batch.is_empty() {
-            commit(&mut conn, batch).await;
+            commit(&mut conn, batch);
         }
-        if let Some(done) = stop.take() {
-            // Anything queued after the shutdown request is still answered.
-            rx.close();
-            let rest: Vec<_> = std::iter::from_fn(|| rx.try_recv().ok()).collect();
+        for done in pings {
+            let _ = done.send(());
+        }
+        if let Some(done) = stop {
+            // Writes queued behind the shutdown request are still answered.
+            let rest: Vec<_> = std::iter::from_fn(|| rx.try_recv().ok())
+                .filter_map(|op| match op {
+                    WriteOp::Shutdown { done } | WriteOp::Ping { done } => {
+                        let _ = done.send(());
+                        None
+                    }
+                    op => Some(op),
+                })
+                .collect();
             if !rest.is_empty() {
-                commit(&mut conn, rest).await;
+                commit(&mut conn, rest);
             }
             // Closing checkpoints the WAL into the database file.
-            if let Err(err) = sqlx::Connection::close(conn).await {
+            if let Err((_, err)) = conn.close() {
                 tracing::warn!(error = %err, "closing the writer connection failed");
             }
             let _ = done.send(());
@@ -144,9 +200,9 @@ pub(crate) async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Write
     }
 }
 
-async fn commit(conn: &mut SqliteConnection, batch: Vec<WriteOp>) {
-    metrics_batch(batch.len());
-    match transaction(conn, &batch).await {
+fn commit(conn: &mut Connection, batch: Vec<WriteOp>) {
+    tracing::trace!(size = batch.len(), "committing write batch");
+    match transaction(conn, &batch) {
         Ok(results) => {
             for (op, applied) in batch.into_iter().zip(results) {
                 op.reply(Ok(applied));
@@ -156,66 +212,41 @@ async fn commit(conn: &mut SqliteConnection, batch: Vec<WriteOp>) {
             tracing::warn!(error = %err, size = batch.len(), "group commit failed; retrying its writes one by one");
             for op in batch {
                 let outcome = transaction(conn, std::slice::from_ref(&op))
-                    .await
                     .map_err(StoreError::from)
-                    .and_then(|mut v| v.pop().ok_or_else(|| StoreError::Internal("empty".into())));
+                    .and_then(|mut v| {
+                        v.pop()
+                            .ok_or_else(|| StoreError::Internal("empty batch".into()))
+                    });
                 op.reply(outcome);
             }
         }
         Err(err) => {
             tracing::error!(error = %err, "write failed");
+            let message = err.to_string();
             for op in batch {
-                op.reply(Err(StoreError::from(clone_error(&err))));
+                op.reply(Err(StoreError::Internal(message.clone())));
             }
         }
     }
 }
 
-fn metrics_batch(size: usize) {
-    tracing::trace!(size, "committing write batch");
-}
-
-/// `sqlx::Error` is not `Clone`; keep the message.
-fn clone_error(err: &sqlx::Error) -> sqlx::Error {
-    sqlx::Error::Protocol(err.to_string())
-}
-
-async fn transaction(
-    conn: &mut SqliteConnection,
-    ops: &[WriteOp],
-) -> Result<Vec<Applied>, sqlx::Error> {
-    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+fn transaction(conn: &mut Connection, ops: &[WriteOp]) -> rusqlite::Result<Vec<Applied>> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut results = Vec::with_capacity(ops.len());
     for op in ops {
-        match apply(conn, op).await {
-            Ok(applied) => results.push(applied),
-            Err(err) => {
-                rollback(conn).await;
-                return Err(err);
-            }
-        }
+        // An error drops `tx`, which rolls back.
+        results.push(apply(&tx, op)?);
     }
-    if let Err(err) = sqlx::query("COMMIT").execute(&mut *conn).await {
-        rollback(conn).await;
-        return Err(err);
-    }
+    tx.commit()?;
     Ok(results)
 }
 
-async fn rollback(conn: &mut SqliteConnection) {
-    if let Err(err) = sqlx::query("ROLLBACK").execute(&mut *conn).await {
-        tracing::error!(error = %err, "rollback failed");
-    }
-}
-
-async fn apply(conn: &mut SqliteConnection, op: &WriteOp) -> Result<Applied, sqlx::Error> {
+fn apply(conn: &Connection, op: &WriteOp) -> rusqlite::Result<Applied> {
     let now = Timestamp::now();
     Ok(match op {
-        WriteOp::CreatePlan { fields, .. } => {
-            Applied::Plan(Ok(create_plan(conn, fields, now).await?))
-        }
+        WriteOp::CreatePlan { fields, .. } => Applied::Plan(Ok(create_plan(conn, fields, now)?)),
         WriteOp::UpdatePlan { id, change, .. } => {
-            Applied::Plan(update_plan(conn, *id, change, now).await?)
+            Applied::Plan(update_plan(conn, *id, change, now)?)
         }
         WriteOp::PutRecord {
             kind,
@@ -223,29 +254,23 @@ async fn apply(conn: &mut SqliteConnection, op: &WriteOp) -> Result<Applied, sql
             id,
             change,
             ..
-        } => Applied::Put(put_record(conn, *kind, *plan, id, change, now).await?),
+        } => Applied::Put(put_record(conn, *kind, *plan, id, change, now)?),
         WriteOp::CreateIntervention { new, .. } => {
-            Applied::Intervention(create_intervention(conn, new, now).await?)
+            Applied::Intervention(create_intervention(conn, new, now)?)
         }
-        WriteOp::Shutdown { .. } => Applied::Nothing,
+        // Taken out of batches before they are applied.
+        WriteOp::Ping { .. } | WriteOp::Shutdown { .. } => {
+            Applied::Plan(Err(StoreError::Internal("not a write".into())))
+        }
     })
 }
 
-async fn create_plan(
-    conn: &mut SqliteConnection,
-    fields: &Fields,
-    now: Timestamp,
-) -> Result<Plan, sqlx::Error> {
+fn create_plan(conn: &Connection, fields: &Fields, now: Timestamp) -> rusqlite::Result<Plan> {
     let id = PlanId::new();
-    sqlx::query(
-        "INSERT INTO plans (id, fields, version, created_at, updated_at) VALUES (?, ?, 1, ?, ?)",
-    )
-    .bind(id.to_string())
-    .bind(fields.to_json())
-    .bind(now.as_micros())
-    .bind(now.as_micros())
-    .execute(&mut *conn)
-    .await?;
+    conn.prepare_cached(
+        "INSERT INTO plans (id, fields, version, created_at, updated_at) VALUES (?1, ?2, 1, ?3, ?3)",
+    )?
+    .execute(params![id.to_string(), fields.to_json(), now.as_micros()])?;
     Ok(Plan {
         id,
         fields: fields.clone(),
@@ -264,94 +289,96 @@ fn merge_sql(mode: WriteMode, column: &str, value: &str) -> String {
     }
 }
 
-async fn plan_exists(conn: &mut SqliteConnection, id: PlanId) -> Result<bool, sqlx::Error> {
-    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM plans WHERE id = ?")
-        .bind(id.to_string())
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(found.is_some())
-}
-
-async fn update_plan(
-    conn: &mut SqliteConnection,
+fn update_plan(
+    conn: &Connection,
     id: PlanId,
     change: &Change,
     now: Timestamp,
-) -> Result<Result<Plan, StoreError>, sqlx::Error> {
+) -> rusqlite::Result<Result<Plan, StoreError>> {
     let sql = format!(
-        "UPDATE plans SET fields = {}, version = version + 1, updated_at = ? \
-         WHERE id = ? AND (? IS NULL OR version = ?) \
+        "UPDATE plans SET fields = {}, version = version + 1, updated_at = ?2 \
+         WHERE id = ?3 AND (?4 IS NULL OR version = ?4) \
          RETURNING id, fields, version, created_at, updated_at",
-        merge_sql(change.mode, "fields", "?")
+        merge_sql(change.mode, "fields", "?1")
     );
-    let expected = change.expected.map(Version::get);
-    let row: Option<PlanRow> = sqlx::query_as(&sql)
-        .bind(change.fields.to_json())
-        .bind(now.as_micros())
-        .bind(id.to_string())
-        .bind(expected)
-        .bind(expected)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row = conn
+        .prepare_cached(&sql)?
+        .query_row(
+            params![
+                change.fields.to_json(),
+                now.as_micros(),
+                id.to_string(),
+                change.expected.map(Version::get)
+            ],
+            plan_row,
+        )
+        .optional()?;
     if let Some(row) = row {
         return Ok(Plan::try_from(row));
     }
-    let current: Option<i64> = sqlx::query_scalar("SELECT version FROM plans WHERE id = ?")
-        .bind(id.to_string())
-        .fetch_optional(&mut *conn)
-        .await?;
+    let current: Option<i64> = conn
+        .prepare_cached("SELECT version FROM plans WHERE id = ?1")?
+        .query_row([id.to_string()], |r| r.get(0))
+        .optional()?;
     Ok(Err(match current {
         None => missing_plan(id),
         Some(v) => StoreError::VersionMismatch { current: Some(v) },
     }))
 }
 
-async fn put_record(
-    conn: &mut SqliteConnection,
+fn put_record(
+    conn: &Connection,
     kind: ChildKind,
     plan: PlanId,
     id: &RecordId,
     change: &Change,
     now: Timestamp,
-) -> Result<Result<Put, StoreError>, sqlx::Error> {
-    if !plan_exists(conn, plan).await? {
+) -> rusqlite::Result<Result<Put, StoreError>> {
+    if !SqliteStore::plan_exists(conn, plan)? {
         return Ok(Err(missing_plan(plan)));
     }
     let t = table(kind);
     let returning = "RETURNING plan_id, id, fields, version, created_at, updated_at";
-    let row: Option<ChildRow> = match change.expected {
+    let row = match change.expected {
         // Unconditional: one upsert. A new record is at version 1; an updated one never is.
         None => {
             let sql = format!(
                 "INSERT INTO {t} (plan_id, id, fields, version, created_at, updated_at) \
-                 VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (plan_id, id) DO UPDATE SET \
+                 VALUES (?1, ?2, ?3, 1, ?4, ?4) ON CONFLICT (plan_id, id) DO UPDATE SET \
                  fields = {}, version = {t}.version + 1, updated_at = excluded.updated_at {returning}",
                 merge_sql(change.mode, &format!("{t}.fields"), "excluded.fields")
             );
-            sqlx::query_as(&sql)
-                .bind(plan.to_string())
-                .bind(id.as_str())
-                .bind(change.fields.to_json())
-                .bind(now.as_micros())
-                .bind(now.as_micros())
-                .fetch_optional(&mut *conn)
-                .await?
+            conn.prepare_cached(&sql)?
+                .query_row(
+                    params![
+                        plan.to_string(),
+                        id.as_str(),
+                        change.fields.to_json(),
+                        now.as_micros()
+                    ],
+                    child_row,
+                )
+                .optional()?
         }
         // Conditional: only an existing record at the expected version is changed.
         Some(expected) => {
             let sql = format!(
-                "UPDATE {t} SET fields = {}, version = version + 1, updated_at = ? \
-                 WHERE plan_id = ? AND id = ? AND version = ? {returning}",
-                merge_sql(change.mode, "fields", "?")
+                "UPDATE {t} SET fields = {}, version = version + 1, updated_at = ?2 \
+                 WHERE plan_id = ?3 AND id = ?4 AND version = ?5 {returning}",
+                merge_sql(change.mode, "fields", "?1")
             );
-            sqlx::query_as(&sql)
-                .bind(change.fields.to_json())
-                .bind(now.as_micros())
-                .bind(plan.to_string())
-                .bind(id.as_str())
-                .bind(expected.get())
-                .fetch_optional(&mut *conn)
-                .await?
+            conn.prepare_cached(&sql)?
+                .query_row(
+                    params![
+                        change.fields.to_json(),
+                        now.as_micros(),
+                        plan.to_string(),
+                        id.as_str(),
+                        expected.get()
+                    ],
+                    child_row,
+                )
+                .optional()?
         }
     };
     if let Some(row) = row {
@@ -360,22 +387,21 @@ async fn put_record(
             record,
         }));
     }
-    let current: Option<i64> = sqlx::query_scalar(&format!(
-        "SELECT version FROM {t} WHERE plan_id = ? AND id = ?"
-    ))
-    .bind(plan.to_string())
-    .bind(id.as_str())
-    .fetch_optional(&mut *conn)
-    .await?;
+    let current: Option<i64> = conn
+        .prepare_cached(&format!(
+            "SELECT version FROM {t} WHERE plan_id = ?1 AND id = ?2"
+        ))?
+        .query_row(params![plan.to_string(), id.as_str()], |r| r.get(0))
+        .optional()?;
     Ok(Err(StoreError::VersionMismatch { current }))
 }
 
-async fn create_intervention(
-    conn: &mut SqliteConnection,
+fn create_intervention(
+    conn: &Connection,
     new: &NewIntervention,
     now: Timestamp,
-) -> Result<Result<Intervention, StoreError>, sqlx::Error> {
-    if !plan_exists(conn, new.plan_id).await? {
+) -> rusqlite::Result<Result<Intervention, StoreError>> {
+    if !SqliteStore::plan_exists(conn, new.plan_id)? {
         return Ok(Err(missing_plan(new.plan_id)));
     }
     if let Some((kind, id)) = match &new.subject {
@@ -383,37 +409,35 @@ async fn create_intervention(
         Subject::Rules(id) => Some((ChildKind::Rules, id)),
         Subject::Performance(id) => Some((ChildKind::Performance, id)),
     } {
-        let found: Option<i64> = sqlx::query_scalar(&format!(
-            "SELECT 1 FROM {} WHERE plan_id = ? AND id = ?",
-            table(kind)
-        ))
-        .bind(new.plan_id.to_string())
-        .bind(id.as_str())
-        .fetch_optional(&mut *conn)
-        .await?;
+        let found = conn
+            .prepare_cached(&format!(
+                "SELECT 1 FROM {} WHERE plan_id = ?1 AND id = ?2",
+                table(kind)
+            ))?
+            .query_row(params![new.plan_id.to_string(), id.as_str()], |_| Ok(()))
+            .optional()?;
         if found.is_none() {
             return Ok(Err(missing_record(kind, new.plan_id, id)));
         }
     }
     let id = InterventionId::new();
-    sqlx::query(
+    conn.prepare_cached(
         "INSERT INTO interventions (id, plan_id, subject_kind, subject_id, reason, \
          requested_action, details, requester, status, version, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
-    )
-    .bind(id.to_string())
-    .bind(new.plan_id.to_string())
-    .bind(new.subject.kind_name())
-    .bind(new.subject.record_id().map(RecordId::as_str))
-    .bind(new.reason.as_deref())
-    .bind(new.requested_action.as_deref())
-    .bind(new.details.to_json())
-    .bind(&new.requester)
-    .bind(InterventionStatus::Open.as_str())
-    .bind(now.as_micros())
-    .bind(now.as_micros())
-    .execute(&mut *conn)
-    .await?;
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?10)",
+    )?
+    .execute(params![
+        id.to_string(),
+        new.plan_id.to_string(),
+        new.subject.kind_name(),
+        new.subject.record_id().map(RecordId::as_str),
+        new.reason,
+        new.requested_action,
+        new.details.to_json(),
+        new.requester,
+        InterventionStatus::Open.as_str(),
+        now.as_micros(),
+    ])?;
     Ok(Ok(Intervention {
         id,
         request: new.clone(),

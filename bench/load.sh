@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# Load test: caseload against a bare axum baseline (crates/server/examples/baseline.rs).
+#
+# Runs wrk (32 connections, 2 threads by default) against:
+#   baseline GET /fixed      vs  caseload GET  /CustomerCaseManagement/{id}/Retrieve
+#   baseline POST /echo      vs  caseload POST /CustomerCaseManagement/Create
+# and prints requests/sec, p50/p99 latency and the ratios Retrieve/fixed (target >= 0.5)
+# and Create/echo (target >= 0.25). Results also go to bench/results/load-<date>.md.
+#
+# Environment: DURATION (default 10s), CONNECTIONS (32), THREADS (2),
+#              BASELINE_PORT (18181), CASELOAD_PORT (18182), CARGO_TARGET_DIR.
+set -euo pipefail
+
+DURATION="${DURATION:-10s}"
+CONNECTIONS="${CONNECTIONS:-32}"
+THREADS="${THREADS:-2}"
+BASELINE_PORT="${BASELINE_PORT:-18181}"
+CASELOAD_PORT="${CASELOAD_PORT:-18182}"
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$ROOT/$TARGET_DIR" ;; esac
+BASELINE_URL="http://127.0.0.1:$BASELINE_PORT"
+CASELOAD_URL="http://127.0.0.1:$CASELOAD_PORT"
+
+die() { echo "load.sh: $*" >&2; exit 1; }
+
+# --- tools -------------------------------------------------------------------------------
+command -v curl >/dev/null || die "curl is required"
+if ! command -v wrk >/dev/null; then
+    echo "load.sh: wrk is not installed."
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+        echo "load.sh: installing wrk with apt-get"
+        if ! DEBIAN_FRONTEND=noninteractive apt-get install -y wrk; then
+            apt-get update
+            DEBIAN_FRONTEND=noninteractive apt-get install -y wrk
+        fi
+    else
+        die "install wrk (e.g. apt-get install -y wrk) and rerun"
+    fi
+fi
+
+# --- build -------------------------------------------------------------------------------
+echo "==> building (release)"
+(cd "$ROOT" && cargo build --release --bin caseload --example baseline)
+BASELINE_BIN="$TARGET_DIR/release/examples/baseline"
+CASELOAD_BIN="$TARGET_DIR/release/caseload"
+[ -x "$BASELINE_BIN" ] || die "missing $BASELINE_BIN"
+[ -x "$CASELOAD_BIN" ] || die "missing $CASELOAD_BIN"
+
+# --- servers -----------------------------------------------------------------------------
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/caseload-load.XXXXXX")"
+BASELINE_PID=""
+CASELOAD_PID=""
+cleanup() {
+    local pid
+    for pid in "$BASELINE_PID" "$CASELOAD_PID"; do
+        if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+            kill "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+        fi
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+for port in "$BASELINE_PORT" "$CASELOAD_PORT"; do
+    if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/"; then
+        die "port $port is already in use; set BASELINE_PORT / CASELOAD_PORT"
+    fi
+done
+
+echo "==> starting baseline on $BASELINE_URL and caseload on $CASELOAD_URL (db in $WORK)"
+"$BASELINE_BIN" "127.0.0.1:$BASELINE_PORT" >"$WORK/baseline.log" 2>&1 &
+BASELINE_PID=$!
+RUST_LOG=warn "$CASELOAD_BIN" --listen "127.0.0.1:$CASELOAD_PORT" \
+    --database-url "sqlite://$WORK/bench.db" >"$WORK/caseload.log" 2>&1 &
+CASELOAD_PID=$!
+
+# wait_ready NAME PID URL LOG: poll URL until it answers 2xx (at most ~30 s).
+wait_ready() {
+    local name=$1 pid=$2 url=$3 log=$4 i
+    for i in $(seq 1 300); do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            echo "--- $name log:" >&2; cat "$log" >&2
+            die "$name exited before becoming ready"
+        fi
+        if curl -sf -o /dev/null --max-time 1 "$url"; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "--- $name log:" >&2; cat "$log" >&2
+    die "$name not ready at $url after 30 s"
+}
+wait_ready baseline "$BASELINE_PID" "$BASELINE_URL/fixed" "$WORK/baseline.log"
+wait_ready caseload "$CASELOAD_PID" "$CASELOAD_URL/health/ready" "$WORK/caseload.log"
+
+# --- fixtures ----------------------------------------------------------------------------
+BODY='{"CustomerCaseTrainingPlan":"x"}'
+created="$(curl -sf -X POST -H 'Content-Type: application/json' --data "$BODY" \
+    "$CASELOAD_URL/CustomerCaseManagement/Create")" || die "creating the plan to retrieve failed"
+PLAN_ID="$(printf '%s' "$created" | sed -n 's/.*"CustomerCaseManagementId" *: *"\([^"]*\)".*/\1/p')"
+[ -n "$PLAN_ID" ] || die "no CustomerCaseManagementId in: $created"
+RETRIEVE_PATH="/CustomerCaseManagement/$PLAN_ID/Retrieve"
+curl -sf -o /dev/null "$CASELOAD_URL$RETRIEVE_PATH" || die "retrieving plan $PLAN_ID failed"
+
+cat >"$WORK/post.lua" <<EOF
+wrk.method = "POST"
+wrk.body = '$BODY'
+wrk.headers["Content-Type"] = "application/json"
+EOF
+
+# --- runs --------------------------------------------------------------------------------
+declare -A RPS P50 P99 BAD
+# run KEY URL [LUA]: one wrk run; fills RPS/P50/P99/BAD[KEY].
+run() {
+    local key=$1 url=$2 lua=${3:-} out
+    local args=(-t "$THREADS" -c "$CONNECTIONS" -d "$DURATION" --latency)
+    [ -n "$lua" ] && args+=(-s "$lua")
+    echo "==> $key: wrk ${args[*]} $url"
+    out="$(wrk "${args[@]}" "$url")"
+    printf '%s\n' "$out" >"$WORK/$key.wrk"
+    RPS[$key]="$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")"
+    P50[$key]="$(awk '$1 == "50%" {print $2}' <<<"$out")"
+    P99[$key]="$(awk '$1 == "99%" {print $2}' <<<"$out")"
+    # Non-2xx answers and socket errors would flatter the numbers: count them.
+    local non2xx sockerr
+    non2xx="$(awk '/Non-2xx or 3xx responses:/ {print $NF}' <<<"$out")"
+    sockerr="$(awk '/Socket errors:/ {gsub(",", ""); print $4 + $6 + $8 + $10}' <<<"$out")"
+    BAD[$key]=$(( ${non2xx:-0} + ${sockerr:-0} ))
+    [ -n "${RPS[$key]}" ] || { printf '%s\n' "$out" >&2; die "could not parse wrk output for $key"; }
+}
+
+run fixed    "$BASELINE_URL/fixed"
+run retrieve "$CASELOAD_URL$RETRIEVE_PATH"
+run echo     "$BASELINE_URL/echo" "$WORK/post.lua"
+run create   "$CASELOAD_URL/CustomerCaseManagement/Create" "$WORK/post.lua"
+
+if ! kill -0 "$CASELOAD_PID" 2>/dev/null; then
+    echo "--- caseload log:" >&2; cat "$WORK/caseload.log" >&2
+    die "caseload died during the run"
+fi
+
+# --- report ------------------------------------------------------------------------------
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "n/a" }'; }
+verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r + 0 >= t) ? "ok" : "BELOW TARGET" }'; }
+R_RETRIEVE="$(ratio "${RPS[retrieve]}" "${RPS[fixed]}")"
+R_CREATE="$(ratio "${RPS[create]}" "${RPS[echo]}")"
+
+DATE="$(date +%Y-%m-%d-%H%M%S)"
+LABELS=(fixed retrieve echo create)
+declare -A NAME=(
+    [fixed]="baseline GET /fixed"
+    [retrieve]="caseload GET Retrieve"
+    [echo]="baseline POST /echo"
+    [create]="caseload POST Create"
+)
+
+table() {
+    echo "| scenario | req/s | p50 | p99 | non-2xx + socket errors |"
+    echo "|---|---:|---:|---:|---:|"
+    local k
+    for k in "${LABELS[@]}"; do
+        echo "| ${NAME[$k]} | ${RPS[$k]} | ${P50[$k]} | ${P99[$k]} | ${BAD[$k]} |"
+    done
+    echo
+    echo "| ratio | value | target | verdict |"
+    echo "|---|---:|---:|---|"
+    echo "| Retrieve / fixed | $R_RETRIEVE | >= 0.5 | $(verdict "$R_RETRIEVE" 0.5) |"
+    echo "| Create / echo | $R_CREATE | >= 0.25 | $(verdict "$R_CREATE" 0.25) |"
+}
+
+REPORT="$(table)"
+echo
+echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION on $(nproc) cores (wrk shares them with the servers)"
+echo
+printf '%s\n' "$REPORT"
+
+mkdir -p "$ROOT/bench/results"
+RESULT_FILE="$ROOT/bench/results/load-$DATE.md"
+{
+    echo "# Load test $DATE"
+    echo
+    echo "- commit: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)$(cd "$ROOT" && git diff --quiet 2>/dev/null || echo ' (dirty)')"
+    echo "- wrk: $THREADS threads, $CONNECTIONS connections, $DURATION per run; $(nproc) cores shared by wrk and the servers"
+    echo "- caseload: SQLite file in a temp dir, RUST_LOG=warn; POST body \`$BODY\`"
+    echo
+    printf '%s\n' "$REPORT"
+} >"$RESULT_FILE"
+echo
+echo "results written to $RESULT_FILE"
