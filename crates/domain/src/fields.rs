@@ -61,6 +61,9 @@ const READ_ONLY: &[&str] = &[
     "Version",
     "CreatedAt",
     "UpdatedAt",
+    "OpenInterventions",
+    "History",
+    "Analysis",
 ];
 
 impl RecordKind {

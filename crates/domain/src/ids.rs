@@ -65,6 +65,14 @@ uuid_id!(
     /// Identifies a manual intervention request.
     InterventionId
 );
+uuid_id!(
+    /// Identifies a recorded evaluation of a case against a criterion.
+    EvaluationId
+);
+uuid_id!(
+    /// Identifies a back-test of proposed criterion settings.
+    BacktestId
+);
 
 /// Identifies a rule or performance record within its plan; chosen by the client.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -144,6 +144,51 @@ pub struct Intervention {
     pub meta: RecordMeta,
 }
 
+/// One step of an intervention's lifecycle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    /// The status it left.
+    pub from: InterventionStatus,
+    /// The status it entered.
+    pub to: InterventionStatus,
+    /// Who moved it.
+    pub by: String,
+    /// When.
+    pub at: crate::record::Timestamp,
+    /// Why, in the mover's words.
+    pub comment: Option<String>,
+}
+
+impl InterventionStatus {
+    /// Checks a move to `to`; the error lists the moves allowed from here.
+    pub fn check_move(self, to: Self) -> Result<(), IllegalTransition> {
+        if self.next().contains(&to) {
+            Ok(())
+        } else {
+            Err(IllegalTransition { from: self, to })
+        }
+    }
+}
+
+/// A lifecycle move that is not allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("an intervention cannot move from '{from}' to '{to}'; allowed from '{from}': {}", allowed(*from))]
+pub struct IllegalTransition {
+    /// Where it is.
+    pub from: InterventionStatus,
+    /// Where it was asked to go.
+    pub to: InterventionStatus,
+}
+
+fn allowed(from: InterventionStatus) -> String {
+    let next: Vec<&str> = from.next().iter().map(|s| s.as_str()).collect();
+    if next.is_empty() {
+        "none (it is closed)".to_owned()
+    } else {
+        next.join(", ")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,6 +210,23 @@ mod tests {
             !InterventionStatus::Acknowledged
                 .next()
                 .contains(&InterventionStatus::Open)
+        );
+    }
+
+    #[test]
+    fn an_illegal_move_names_the_allowed_ones() {
+        let err = InterventionStatus::Acknowledged
+            .check_move(InterventionStatus::Open)
+            .unwrap_err();
+        assert!(err.to_string().contains("resolved, rejected"), "{err}");
+        let closed = InterventionStatus::Resolved
+            .check_move(InterventionStatus::Open)
+            .unwrap_err();
+        assert!(closed.to_string().contains("none"), "{closed}");
+        assert!(
+            InterventionStatus::Open
+                .check_move(InterventionStatus::Acknowledged)
+                .is_ok()
         );
     }
 

@@ -5,16 +5,26 @@
 //! the three can receive a **manual intervention request**. Everything here is pure: values
 //! are parsed at the edge into the types below and, once built, are valid.
 
+pub mod criterion;
+pub mod evaluation;
 pub mod fields;
 pub mod ids;
 pub mod intervention;
+pub mod money;
 pub mod page;
 pub mod record;
 
-pub use fields::{FieldError, Fields, MAX_FIELD_CHARS, RecordKind};
-pub use ids::{IdError, InterventionId, PlanId, RecordId};
-pub use intervention::{
-    Intervention, InterventionStatus, NewIntervention, Subject, TEXT_MAX_CHARS,
+pub use evaluation::{
+    BacktestRecord, EvaluationRecord, HistorySummary, NewBacktest, NewEvaluation,
 };
+pub use fields::{FieldError, Fields, MAX_FIELD_CHARS, RecordKind};
+pub use ids::{BacktestId, EvaluationId, IdError, InterventionId, PlanId, RecordId};
+pub use intervention::{
+    IllegalTransition, Intervention, InterventionStatus, NewIntervention, Subject, TEXT_MAX_CHARS,
+    Transition,
+};
+pub use money::{Amount, AmountError};
 pub use page::{Page, PageError, PageRequest, PageSize};
-pub use record::{Change, ChildKind, ChildRecord, Plan, RecordMeta, Timestamp, Version, WriteMode};
+pub use record::{
+    Change, ChildKind, ChildRecord, Plan, RecordMeta, RecordVersion, Timestamp, Version, WriteMode,
+};

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use serde_json::{Map, Value as Json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -123,7 +124,7 @@ impl ChildKind {
 }
 
 /// A rule or performance record under a plan.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ChildRecord {
     /// Which behaviour qualifier.
     pub kind: ChildKind,
@@ -133,8 +134,26 @@ pub struct ChildRecord {
     pub id: RecordId,
     /// Its BIAN properties.
     pub fields: Fields,
+    /// Typed extension properties (e.g. a criterion's expression and parameters), as
+    /// validated by the service before they were stored.
+    pub extensions: Map<String, Json>,
     /// Version and timestamps.
     pub meta: RecordMeta,
+}
+
+/// One stored version of a record: what it was, who made it and when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordVersion {
+    /// The version.
+    pub version: Version,
+    /// The BIAN properties at that version.
+    pub fields: Fields,
+    /// The extension properties at that version.
+    pub extensions: Map<String, Json>,
+    /// Who wrote it.
+    pub changed_by: String,
+    /// When.
+    pub changed_at: Timestamp,
 }
 
 /// How a change combines with what is stored.
@@ -147,7 +166,7 @@ pub enum WriteMode {
 }
 
 /// A change to a record, optionally conditional on its current version (`If-Match`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Change {
     /// The properties to write.
     pub fields: Fields,
@@ -156,6 +175,28 @@ pub struct Change {
     /// Apply only if the record is at this version; a record that does not exist matches
     /// no version.
     pub expected: Option<Version>,
+    /// The record's extension properties after the change, whole; `None` keeps them.
+    pub extensions: Option<Map<String, Json>>,
+    /// Who makes the change.
+    pub actor: String,
+}
+
+impl Change {
+    /// A change of BIAN properties only.
+    pub fn fields(
+        fields: Fields,
+        mode: WriteMode,
+        expected: Option<Version>,
+        actor: impl Into<String>,
+    ) -> Self {
+        Self {
+            fields,
+            mode,
+            expected,
+            extensions: None,
+            actor: actor.into(),
+        }
+    }
 }
 
 impl Change {

@@ -12,6 +12,9 @@ pub enum StoreError {
         /// Its current version, if it exists.
         current: Option<i64>,
     },
+    /// An intervention's lifecycle does not allow the move.
+    #[error(transparent)]
+    IllegalTransition(#[from] caseload_domain::IllegalTransition),
     /// The database is overloaded or unreachable; the call may succeed later.
     #[error("the database is unavailable: {0}")]
     Unavailable(String),

@@ -21,8 +21,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use caseload_domain::{
-    Change, ChildKind, ChildRecord, Fields, Intervention, InterventionStatus, NewIntervention,
-    Page, PageRequest, Plan, PlanId, RecordId, Subject,
+    Amount, BacktestRecord, Change, ChildKind, ChildRecord, EvaluationId, EvaluationRecord, Fields,
+    HistorySummary, Intervention, InterventionId, InterventionStatus, NewBacktest, NewEvaluation,
+    NewIntervention, Page, PageRequest, Plan, PlanId, RecordId, RecordVersion, Subject, Transition,
+    Version,
 };
 
 pub use error::StoreError;
@@ -37,7 +39,7 @@ pub enum Backend {
 }
 
 /// The result of a create-or-update of a rule or performance record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Put {
     /// The record as stored.
     pub record: ChildRecord,
@@ -63,6 +65,9 @@ pub trait PlanStore: Send + Sync {
     async fn update_plan(&self, id: PlanId, change: Change) -> Result<Plan, StoreError>;
     /// One plan.
     async fn plan(&self, id: PlanId) -> Result<Plan, StoreError>;
+    /// One plan and how many `open` intervention requests are about it, read together (the
+    /// plan's Retrieve shows both, and is the hottest read).
+    async fn plan_with_open_interventions(&self, id: PlanId) -> Result<(Plan, i64), StoreError>;
     /// Plans in creation order.
     async fn plans(&self, page: PageRequest) -> Result<Page<Plan>, StoreError>;
 }
@@ -92,6 +97,59 @@ pub trait RecordStore: Send + Sync {
         plan: PlanId,
         page: PageRequest,
     ) -> Result<Page<ChildRecord>, StoreError>;
+    /// Every version a record has had, newest first (the page key is the version number).
+    async fn record_versions(
+        &self,
+        kind: ChildKind,
+        plan: PlanId,
+        id: RecordId,
+        page: PageRequest,
+    ) -> Result<Page<RecordVersion>, StoreError>;
+}
+
+/// Recorded evaluations of cases against a criterion, and back-tests run on them.
+#[async_trait]
+pub trait EvaluationStore: Send + Sync {
+    /// Records an evaluation; the criterion must exist.
+    async fn record_evaluation(&self, new: NewEvaluation) -> Result<EvaluationRecord, StoreError>;
+    /// Attaches what actually happened to a recorded evaluation (replacing an earlier
+    /// outcome; an amount given replaces the recorded one).
+    async fn set_outcome(
+        &self,
+        plan: PlanId,
+        rules: RecordId,
+        id: EvaluationId,
+        outcome: String,
+        amount: Option<Amount>,
+    ) -> Result<EvaluationRecord, StoreError>;
+    /// A criterion's recorded evaluations, newest first.
+    async fn evaluations(
+        &self,
+        plan: PlanId,
+        rules: RecordId,
+        page: PageRequest,
+    ) -> Result<Page<EvaluationRecord>, StoreError>;
+    /// Counts, dates and outcome mix of a criterion's recorded evaluations.
+    async fn history_summary(
+        &self,
+        plan: PlanId,
+        rules: RecordId,
+    ) -> Result<HistorySummary, StoreError>;
+    /// The most recent `limit` recorded evaluations of a criterion, for back-testing.
+    async fn samples(
+        &self,
+        plan: PlanId,
+        rules: RecordId,
+        limit: u32,
+    ) -> Result<Vec<EvaluationRecord>, StoreError>;
+    /// Stores a back-test; the criterion must exist.
+    async fn save_backtest(&self, new: NewBacktest) -> Result<BacktestRecord, StoreError>;
+    /// A criterion's most recent back-test.
+    async fn latest_backtest(
+        &self,
+        plan: PlanId,
+        rules: RecordId,
+    ) -> Result<Option<BacktestRecord>, StoreError>;
 }
 
 /// Manual intervention requests.
@@ -106,11 +164,40 @@ pub trait InterventionStore: Send + Sync {
         filter: InterventionFilter,
         page: PageRequest,
     ) -> Result<Page<Intervention>, StoreError>;
+    /// One intervention of a plan, with its lifecycle so far (oldest move first).
+    async fn intervention(
+        &self,
+        plan: PlanId,
+        id: InterventionId,
+    ) -> Result<(Intervention, Vec<Transition>), StoreError>;
+    /// Moves an intervention to `to`, if its lifecycle allows it (else
+    /// [`StoreError::IllegalTransition`]) and, when `expected` is given, it is at that version.
+    async fn transition(
+        &self,
+        plan: PlanId,
+        id: InterventionId,
+        change: StatusChange,
+    ) -> Result<(Intervention, Vec<Transition>), StoreError>;
+    /// How many `open` interventions are about this subject.
+    async fn open_interventions(&self, plan: PlanId, subject: Subject) -> Result<i64, StoreError>;
+}
+
+/// A move of an intervention's status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChange {
+    /// The status to move to.
+    pub to: InterventionStatus,
+    /// Who moves it.
+    pub by: String,
+    /// Why.
+    pub comment: Option<String>,
+    /// Move only if the intervention is at this version.
+    pub expected: Option<Version>,
 }
 
 /// Everything the service stores.
 #[async_trait]
-pub trait Database: PlanStore + RecordStore + InterventionStore {
+pub trait Database: PlanStore + RecordStore + InterventionStore + EvaluationStore {
     /// The backend in use.
     fn backend(&self) -> Backend;
     /// Whether the database answers.

@@ -2,9 +2,12 @@
 //! backends select properties as JSON text so one conversion serves both.
 
 use caseload_domain::{
-    ChildKind, ChildRecord, Fields, Intervention, InterventionId, InterventionStatus,
-    NewIntervention, Plan, PlanId, RecordId, RecordKind, RecordMeta, Subject, Timestamp, Version,
+    Amount, BacktestId, BacktestRecord, ChildKind, ChildRecord, EvaluationId, EvaluationRecord,
+    Fields, Intervention, InterventionId, InterventionStatus, NewBacktest, NewEvaluation,
+    NewIntervention, Plan, PlanId, RecordId, RecordKind, RecordMeta, RecordVersion, Subject,
+    Timestamp, Transition, Version,
 };
+use serde_json::{Map, Value as Json};
 
 use crate::StoreError;
 
@@ -49,9 +52,18 @@ pub(crate) struct ChildRow {
     pub plan_id: String,
     pub id: String,
     pub fields: String,
+    pub extensions: String,
     pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+fn json_object(what: &str, text: &str) -> Result<Map<String, Json>, StoreError> {
+    serde_json::from_str(text).map_err(|e| corrupt(what, e))
+}
+
+fn json_value(what: &str, text: &str) -> Result<Json, StoreError> {
+    serde_json::from_str(text).map_err(|e| corrupt(what, e))
 }
 
 impl ChildRow {
@@ -62,9 +74,167 @@ impl ChildRow {
             id: RecordId::parse(&self.id).map_err(|e| corrupt("record id", e))?,
             fields: Fields::from_stored(kind.record_kind(), &self.fields)
                 .map_err(|e| corrupt("record", e))?,
+            extensions: json_object("record extensions", &self.extensions)?,
             meta: meta(self.version, self.created_at, self.updated_at),
         })
     }
+}
+
+/// A row of `record_versions`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct VersionRow {
+    pub version: i64,
+    pub fields: String,
+    pub extensions: String,
+    pub changed_by: String,
+    pub changed_at: i64,
+}
+
+impl VersionRow {
+    pub fn into_version(self, kind: ChildKind) -> Result<RecordVersion, StoreError> {
+        Ok(RecordVersion {
+            version: Version::new(self.version),
+            fields: Fields::from_stored(kind.record_kind(), &self.fields)
+                .map_err(|e| corrupt("record version", e))?,
+            extensions: json_object("record version", &self.extensions)?,
+            changed_by: self.changed_by,
+            changed_at: Timestamp::from_micros(self.changed_at),
+        })
+    }
+}
+
+/// The name of a child kind in `record_versions`.
+pub(crate) fn kind_name(kind: ChildKind) -> &'static str {
+    match kind {
+        ChildKind::Rules => "rules",
+        ChildKind::Performance => "performance",
+    }
+}
+
+/// A row of `evaluations`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct EvaluationRow {
+    pub id: String,
+    pub plan_id: String,
+    pub rules_id: String,
+    pub rules_version: i64,
+    pub case_id: Option<String>,
+    pub facts: String,
+    pub result: bool,
+    pub decision: Option<String>,
+    pub explanation: String,
+    pub amount_value: Option<String>,
+    pub amount_currency: Option<String>,
+    pub outcome: Option<String>,
+    pub outcome_at: Option<i64>,
+    pub evaluated_by: String,
+    pub evaluated_at: i64,
+}
+
+impl TryFrom<EvaluationRow> for EvaluationRecord {
+    type Error = StoreError;
+
+    fn try_from(row: EvaluationRow) -> Result<Self, StoreError> {
+        let amount = match (row.amount_value, row.amount_currency) {
+            (Some(value), Some(currency)) => Some(
+                Amount::parse(&serde_json::json!({"Value": value, "Currency": currency}))
+                    .map_err(|e| corrupt("evaluation amount", e))?,
+            ),
+            _ => None,
+        };
+        Ok(EvaluationRecord {
+            id: EvaluationId::parse(&row.id).map_err(|e| corrupt("evaluation id", e))?,
+            evaluation: NewEvaluation {
+                plan_id: PlanId::parse(&row.plan_id).map_err(|e| corrupt("plan id", e))?,
+                rules_id: RecordId::parse(&row.rules_id).map_err(|e| corrupt("rules id", e))?,
+                rules_version: Version::new(row.rules_version),
+                case_id: row.case_id,
+                facts: json_value("evaluation facts", &row.facts)?,
+                result: row.result,
+                decision: row.decision,
+                explanation: json_value("evaluation explanation", &row.explanation)?,
+                amount,
+                evaluated_by: row.evaluated_by,
+            },
+            outcome: row.outcome,
+            outcome_at: row.outcome_at.map(Timestamp::from_micros),
+            evaluated_at: Timestamp::from_micros(row.evaluated_at),
+        })
+    }
+}
+
+/// A row of `backtests`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct BacktestRow {
+    pub id: String,
+    pub plan_id: String,
+    pub rules_id: String,
+    pub rules_version: i64,
+    pub proposal: String,
+    pub report: String,
+    pub summary: String,
+    pub run_by: String,
+    pub run_at: i64,
+}
+
+impl TryFrom<BacktestRow> for BacktestRecord {
+    type Error = StoreError;
+
+    fn try_from(row: BacktestRow) -> Result<Self, StoreError> {
+        Ok(BacktestRecord {
+            id: BacktestId::parse(&row.id).map_err(|e| corrupt("backtest id", e))?,
+            backtest: NewBacktest {
+                plan_id: PlanId::parse(&row.plan_id).map_err(|e| corrupt("plan id", e))?,
+                rules_id: RecordId::parse(&row.rules_id).map_err(|e| corrupt("rules id", e))?,
+                rules_version: Version::new(row.rules_version),
+                proposal: json_value("backtest proposal", &row.proposal)?,
+                report: json_value("backtest report", &row.report)?,
+                summary: row.summary,
+                run_by: row.run_by,
+            },
+            run_at: Timestamp::from_micros(row.run_at),
+        })
+    }
+}
+
+/// A row of `intervention_transitions`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct TransitionRow {
+    pub from_status: String,
+    pub to_status: String,
+    pub changed_by: String,
+    pub comment: Option<String>,
+    pub changed_at: i64,
+}
+
+impl TryFrom<TransitionRow> for Transition {
+    type Error = StoreError;
+
+    fn try_from(row: TransitionRow) -> Result<Self, StoreError> {
+        let status = |s: &str| {
+            s.parse::<InterventionStatus>()
+                .map_err(|e| corrupt("transition", e))
+        };
+        Ok(Transition {
+            from: status(&row.from_status)?,
+            to: status(&row.to_status)?,
+            by: row.changed_by,
+            at: Timestamp::from_micros(row.changed_at),
+            comment: row.comment,
+        })
+    }
+}
+
+/// A missing recorded evaluation.
+pub(crate) fn missing_evaluation(plan: PlanId, rules: &RecordId, id: EvaluationId) -> StoreError {
+    StoreError::NotFound(format!(
+        "evaluation '{id}' of rules '{rules}' of plan '{plan}'"
+    ))
+}
+
+/// A missing intervention.
+pub(crate) fn missing_intervention(plan: PlanId, id: InterventionId) -> StoreError {
+    StoreError::NotFound(format!("intervention request '{id}' of plan '{plan}'"))
 }
 
 /// A row of `interventions`.

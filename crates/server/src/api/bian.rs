@@ -10,6 +10,7 @@ use utoipa_axum::routes;
 
 use super::error::ApiError;
 use super::extract::{IfMatch, JsonObject, PlanPath, Principal, RecordPath};
+use super::ops::{WriteRequest, views};
 use super::render::{self, CustomerCaseManagementPlan, Performance, Rules};
 use super::render::{
     RetrieveCustomerCaseManagementPlanResponse, RetrievePerformanceResponse, RetrieveRulesResponse,
@@ -40,12 +41,22 @@ fn plan_location(id: impl std::fmt::Display) -> String {
     format!("/CustomerCaseManagement/{id}/Retrieve")
 }
 
-fn ok_plan(plan: &caseload_domain::Plan) -> Response {
-    render::one(StatusCode::OK, &plan.meta, None, render::plan(plan))
+async fn ok_plan(state: &AppState, plan: &caseload_domain::Plan) -> Result<Response, ApiError> {
+    Ok(render::one(
+        StatusCode::OK,
+        &plan.meta,
+        None,
+        views::plan(state, plan).await?,
+    ))
 }
 
-fn ok_record(record: &ChildRecord) -> Response {
-    render::one(StatusCode::OK, &record.meta, None, render::record(record))
+async fn ok_record(state: &AppState, record: &ChildRecord) -> Result<Response, ApiError> {
+    Ok(render::one(
+        StatusCode::OK,
+        &record.meta,
+        None,
+        views::record(state, record).await?,
+    ))
 }
 
 /// CrCR Create the management plan for customer case handling
@@ -63,11 +74,13 @@ async fn create(
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
     let plan = ops::create_plan(&state, &body).await?;
+    // A plan just created has no intervention requests yet.
+    let out = views::plan_with(&plan, 0);
     Ok(render::one(
         StatusCode::OK,
         &plan.meta,
         Some(plan_location(plan.id)),
-        render::plan(&plan),
+        out,
     ))
 }
 
@@ -85,10 +98,16 @@ async fn update(
     State(state): State<AppState>,
     PlanPath(id): PlanPath,
     IfMatch(expected): IfMatch,
+    Principal(actor): Principal,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let plan = ops::update_plan(&state, id, &body, WriteMode::Merge, expected).await?;
-    Ok(ok_plan(&plan))
+    let write = WriteRequest {
+        mode: WriteMode::Merge,
+        expected,
+        actor,
+    };
+    let plan = ops::update_plan(&state, id, &body, &write).await?;
+    ok_plan(&state, &plan).await
 }
 
 /// RqCR Request manual intervention with the plan
@@ -109,8 +128,7 @@ async fn request(
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
     let intervention = ops::request_intervention(&state, id, Subject::Plan, &body, who).await?;
-    let plan = state.db.plan(id).await?;
-    let mut out = render::plan(&plan);
+    let (plan, mut out) = views::read_plan(&state, id).await?;
     out.insert("InterventionId".into(), intervention.id.to_string().into());
     Ok(render::one(StatusCode::OK, &plan.meta, None, out))
 }
@@ -125,8 +143,8 @@ async fn retrieve(
     State(state): State<AppState>,
     PlanPath(id): PlanPath,
 ) -> Result<Response, ApiError> {
-    let plan = state.db.plan(id).await?;
-    let body = render::wrapped("CustomerCaseManagementPlan", render::plan(&plan));
+    let (plan, shown) = views::read_plan(&state, id).await?;
+    let body = render::wrapped("CustomerCaseManagementPlan", shown);
     Ok(render::one(StatusCode::OK, &plan.meta, None, body))
 }
 
@@ -134,11 +152,11 @@ async fn put_child(
     state: &AppState,
     kind: ChildKind,
     RecordPath(plan, id): RecordPath,
-    expected: Option<caseload_domain::Version>,
+    write: WriteRequest,
     body: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<Response, ApiError> {
-    let put = ops::put_record(state, kind, plan, id, body, WriteMode::Merge, expected).await?;
-    Ok(ok_record(&put.record))
+    let put = ops::put_record(state, kind, plan, id, body, &write).await?;
+    ok_record(state, &put.record).await
 }
 
 async fn request_child(
@@ -154,7 +172,7 @@ async fn request_child(
     };
     let intervention = ops::request_intervention(state, plan, subject, body, who).await?;
     let record = ops::record(state, kind, plan, id).await?;
-    let mut out = render::record(&record);
+    let mut out = views::record(state, &record).await?;
     out.insert("InterventionId".into(), intervention.id.to_string().into());
     Ok(render::one(StatusCode::OK, &record.meta, None, out))
 }
@@ -166,7 +184,7 @@ async fn retrieve_child(
     envelope: &str,
 ) -> Result<Response, ApiError> {
     let record = ops::record(state, kind, plan, id).await?;
-    let body = render::wrapped(envelope, render::record(&record));
+    let body = render::wrapped(envelope, views::record(state, &record).await?);
     Ok(render::one(StatusCode::OK, &record.meta, None, body))
 }
 
@@ -186,9 +204,15 @@ async fn update_rules(
     State(state): State<AppState>,
     path: RecordPath,
     IfMatch(expected): IfMatch,
+    Principal(actor): Principal,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    put_child(&state, ChildKind::Rules, path, expected, &body).await
+    let write = WriteRequest {
+        mode: WriteMode::Merge,
+        expected,
+        actor,
+    };
+    put_child(&state, ChildKind::Rules, path, write, &body).await
 }
 
 /// RqBQ Request manual intervention in the case resolution rules
@@ -238,9 +262,15 @@ async fn update_performance(
     State(state): State<AppState>,
     path: RecordPath,
     IfMatch(expected): IfMatch,
+    Principal(actor): Principal,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    put_child(&state, ChildKind::Performance, path, expected, &body).await
+    let write = WriteRequest {
+        mode: WriteMode::Merge,
+        expected,
+        actor,
+    };
+    put_child(&state, ChildKind::Performance, path, write, &body).await
 }
 
 /// RqBQ Request manual intervention in unit performance analysis

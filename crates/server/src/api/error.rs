@@ -96,6 +96,9 @@ impl From<StoreError> for ApiError {
                 },
                 current_version: current,
             },
+            StoreError::IllegalTransition(illegal) => {
+                Self::new(StatusCode::CONFLICT, illegal.to_string())
+            }
             StoreError::Unavailable(detail) => {
                 tracing::warn!(%detail, "database unavailable");
                 Self::new(

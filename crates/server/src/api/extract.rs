@@ -8,7 +8,9 @@ use axum::http::{StatusCode, header};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
-use caseload_domain::{PageRequest, PageSize, PlanId, RecordId, Version};
+use caseload_domain::{
+    EvaluationId, InterventionId, PageRequest, PageSize, PlanId, RecordId, Version,
+};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -101,6 +103,52 @@ impl<S: Send + Sync> FromRequestParts<S> for RecordPath {
             .map_err(|e| ApiError::bad_request(format!("invalid record id in path: {e}")))?;
         Ok(Self(plan, record))
     }
+}
+
+/// The plan, criterion and recorded evaluation of the path.
+pub struct EvaluationPath(pub PlanId, pub RecordId, pub EvaluationId);
+
+impl<S: Send + Sync> FromRequestParts<S> for EvaluationPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path((plan, record, evaluation)) =
+            Path::<(String, String, String)>::from_request_parts(parts, state)
+                .await
+                .map_err(path_rejection)?;
+        let plan = plan_id(&plan)?;
+        let record = RecordId::parse(&record)
+            .map_err(|e| ApiError::bad_request(format!("invalid record id in path: {e}")))?;
+        let evaluation = EvaluationId::parse(&evaluation).map_err(|_| {
+            ApiError::not_found(format!("evaluation '{}' not found", shown(&evaluation)))
+        })?;
+        Ok(Self(plan, record, evaluation))
+    }
+}
+
+/// The plan and intervention request of the path.
+pub struct RequestPath(pub PlanId, pub InterventionId);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path((plan, request)) = Path::<(String, String)>::from_request_parts(parts, state)
+            .await
+            .map_err(path_rejection)?;
+        let plan = plan_id(&plan)?;
+        let request = InterventionId::parse(&request).map_err(|_| {
+            ApiError::not_found(format!(
+                "intervention request '{}' not found",
+                shown(&request)
+            ))
+        })?;
+        Ok(Self(plan, request))
+    }
+}
+
+fn shown(raw: &str) -> String {
+    raw.chars().filter(|c| !c.is_control()).take(64).collect()
 }
 
 /// The version named by `If-Match`, if any. A tag this service could not have issued

@@ -171,6 +171,10 @@ pub struct CustomerCaseManagementPlan {
     #[schema(read_only)]
     #[serde(skip_serializing_if = "is_absent")]
     customer_case_management_id: String,
+    /// Extension: intervention requests about this record that are still `open`.
+    #[schema(read_only)]
+    #[serde(skip_serializing_if = "is_absent")]
+    open_interventions: i64,
     /// Extension: the record's version (also its `ETag`); 1 when created.
     #[schema(read_only)]
     #[serde(skip_serializing_if = "is_absent")]
@@ -215,10 +219,41 @@ pub struct Rules {
     #[schema(read_only)]
     #[serde(skip_serializing_if = "is_absent")]
     customer_case_management_id: String,
+    /// Extension: a boolean CEL expression over the case's facts and the `Parameters`,
+    /// e.g. `amount <= limits.auto_refund && history.disputes_12m < 2`.
+    #[schema(max_length = 2000)]
+    #[serde(skip_serializing_if = "is_absent")]
+    expression: String,
+    /// Extension: named thresholds and values the expression refers to, e.g.
+    /// `{"limits.auto_refund": 50}`. An Update patches them name by name (`null` removes one).
+    #[schema(value_type = Object)]
+    #[serde(skip_serializing_if = "is_absent")]
+    parameters: Map<String, Value>,
+    /// Extension: what a true result means, e.g. `auto_approve` or `route:fraud-team`.
+    #[serde(skip_serializing_if = "is_absent")]
+    decision: String,
+    /// Extension: what a false result means.
+    #[serde(skip_serializing_if = "is_absent")]
+    otherwise: String,
+    /// Extension: order among the plan's criteria, lower first (default 100).
+    #[serde(skip_serializing_if = "is_absent")]
+    priority: i64,
+    /// Extension: the recorded cases (count, dates, outcome mix).
+    #[schema(read_only, value_type = Object)]
+    #[serde(skip_serializing_if = "is_absent")]
+    history: Value,
+    /// Extension: the latest back-test of proposed settings.
+    #[schema(read_only, value_type = Object)]
+    #[serde(skip_serializing_if = "is_absent")]
+    analysis: Value,
     /// Extension: the criterion's id within the plan.
     #[schema(read_only)]
     #[serde(skip_serializing_if = "is_absent")]
     rules_id: String,
+    /// Extension: intervention requests about this record that are still `open`.
+    #[schema(read_only)]
+    #[serde(skip_serializing_if = "is_absent")]
+    open_interventions: i64,
     /// Extension: the record's version (also its `ETag`); 1 when created.
     #[schema(read_only)]
     #[serde(skip_serializing_if = "is_absent")]
@@ -275,6 +310,10 @@ pub struct Performance {
     #[schema(read_only)]
     #[serde(skip_serializing_if = "is_absent")]
     performance_id: String,
+    /// Extension: intervention requests about this record that are still `open`.
+    #[schema(read_only)]
+    #[serde(skip_serializing_if = "is_absent")]
+    open_interventions: i64,
     /// Extension: the record's version (also its `ETag`); 1 when created.
     #[schema(read_only)]
     #[serde(skip_serializing_if = "is_absent")]
@@ -423,10 +462,11 @@ mod tests {
 
     fn assert_in_step(kind: RecordKind, documented: Vec<String>) {
         let read_only = RecordKind::read_only_names();
+        let extensions = caseload_domain::criterion::CriterionSettings::PROPERTIES;
         let writable: Vec<&str> = documented
             .iter()
             .map(String::as_str)
-            .filter(|name| !read_only.contains(name))
+            .filter(|name| !read_only.contains(name) && !extensions.contains(name))
             .collect();
         let mut expected = kind.field_names().to_vec();
         expected.sort_unstable();

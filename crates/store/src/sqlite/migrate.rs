@@ -7,11 +7,18 @@ use rusqlite::{Connection, OptionalExtension as _};
 use caseload_domain::Timestamp;
 
 /// The migrations, in order: version, description, SQL.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "records",
-    include_str!("../../migrations/sqlite/0001_records.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "records",
+        include_str!("../../migrations/sqlite/0001_records.sql"),
+    ),
+    (
+        2,
+        "criteria and workflow",
+        include_str!("../../migrations/sqlite/0002_criteria_and_workflow.sql"),
+    ),
+];
 
 /// Applies the migrations the database has not had yet.
 pub(crate) fn run(conn: &mut Connection) -> rusqlite::Result<()> {

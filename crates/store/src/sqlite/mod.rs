@@ -8,7 +8,9 @@
 //! that is reading at the same moment.
 
 mod migrate;
+mod reads;
 mod writer;
+mod writes;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -16,18 +18,30 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use caseload_domain::{
-    Change, ChildKind, ChildRecord, Fields, Intervention, NewIntervention, Page, PageRequest, Plan,
-    PlanId, RecordId,
+    Amount, BacktestRecord, Change, ChildKind, ChildRecord, EvaluationId, EvaluationRecord, Fields,
+    HistorySummary, Intervention, InterventionId, NewBacktest, NewEvaluation, NewIntervention,
+    Page, PageRequest, Plan, PlanId, RecordId, RecordVersion, Subject, Timestamp, Transition,
 };
-use rusqlite::{Connection, OpenFlags, OptionalExtension as _, Row, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension as _, params};
 use tokio::sync::oneshot;
 
-use crate::rows::{ChildRow, InterventionRow, PlanRow, missing_plan, missing_record, table};
+use crate::rows::{kind_name, missing_plan, missing_record, table};
 use crate::{
-    Backend, ConnectOptions, Database, InterventionFilter, InterventionStore, PlanStore, Put,
-    RecordStore, StoreError, paginate,
+    Backend, ConnectOptions, Database, EvaluationStore, InterventionFilter, InterventionStore,
+    PlanStore, Put, RecordStore, StatusChange, StoreError, paginate,
 };
-use writer::{WriteOp, Writer};
+use reads::{BACKTEST_COLUMNS, CHILD_COLUMNS, EVALUATION_COLUMNS, INTERVENTION_COLUMNS};
+use writer::{Message, WriteOp, Writer};
+
+/// A query on plans, its columns in [`reads::plan_row`] order, spelled out for `concat!`.
+macro_rules! plan_select {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, fields, version, created_at, updated_at FROM plans ",
+            $rest
+        )
+    };
+}
 
 /// How long a connection waits on a lock held by another process before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -73,55 +87,8 @@ fn file_of(url: &str) -> Result<PathBuf, StoreError> {
     Ok(PathBuf::from(rest))
 }
 
-pub(crate) fn plan_row(row: &Row<'_>) -> rusqlite::Result<PlanRow> {
-    Ok(PlanRow {
-        id: row.get(0)?,
-        fields: row.get(1)?,
-        version: row.get(2)?,
-        created_at: row.get(3)?,
-        updated_at: row.get(4)?,
-    })
-}
-
-pub(crate) fn child_row(row: &Row<'_>) -> rusqlite::Result<ChildRow> {
-    Ok(ChildRow {
-        plan_id: row.get(0)?,
-        id: row.get(1)?,
-        fields: row.get(2)?,
-        version: row.get(3)?,
-        created_at: row.get(4)?,
-        updated_at: row.get(5)?,
-    })
-}
-
-fn intervention_row(row: &Row<'_>) -> rusqlite::Result<InterventionRow> {
-    Ok(InterventionRow {
-        id: row.get(0)?,
-        plan_id: row.get(1)?,
-        subject_kind: row.get(2)?,
-        subject_id: row.get(3)?,
-        reason: row.get(4)?,
-        requested_action: row.get(5)?,
-        details: row.get(6)?,
-        requester: row.get(7)?,
-        status: row.get(8)?,
-        version: row.get(9)?,
-        created_at: row.get(10)?,
-        updated_at: row.get(11)?,
-    })
-}
-
-macro_rules! plan_select {
-    ($($rest:literal)?) => {
-        concat!("SELECT id, fields, version, created_at, updated_at FROM plans" $(, " ", $rest)?)
-    };
-}
-
 fn child_select(kind: ChildKind) -> String {
-    format!(
-        "SELECT plan_id, id, fields, version, created_at, updated_at FROM {}",
-        table(kind)
-    )
+    format!("SELECT {CHILD_COLUMNS} FROM {}", table(kind))
 }
 
 impl SqliteStore {
@@ -163,52 +130,73 @@ impl SqliteStore {
             }
         };
         let result = read(&conn);
-        if let Ok(mut idle) = self.readers.lock() {
-            if idle.len() < self.max_idle_readers {
-                idle.push(conn);
-            }
+        if let Ok(mut idle) = self.readers.lock()
+            && idle.len() < self.max_idle_readers
+        {
+            idle.push(conn);
         }
         Ok(result?)
     }
 
-    async fn write<T>(
+    /// Runs `work` in the writer's next group commit and answers once it is durable.
+    async fn write<T: Send + 'static>(
         &self,
-        op: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> WriteOp,
+        work: impl Fn(&Connection) -> rusqlite::Result<Result<T, StoreError>> + Send + 'static,
     ) -> Result<T, StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.writer.send(op(reply))?;
+        self.writer
+            .send(Message::Write(WriteOp::new(work, reply)))?;
         answer
             .await
             .map_err(|_| StoreError::Internal("the writer dropped a write".into()))?
     }
 
-    fn plan_exists(conn: &Connection, id: PlanId) -> rusqlite::Result<bool> {
-        conn.prepare_cached("SELECT 1 FROM plans WHERE id = ?1")?
-            .query_row([id.to_string()], |_| Ok(()))
-            .optional()
-            .map(|found| found.is_some())
+    /// Fails with "not found" unless the rule exists.
+    fn require_rule(&self, plan: PlanId, rules: &RecordId) -> Result<(), StoreError> {
+        if self.read(|conn| reads::record_exists(conn, ChildKind::Rules, plan, rules))? {
+            Ok(())
+        } else {
+            Err(missing_record(ChildKind::Rules, plan, rules))
+        }
     }
 }
 
 #[async_trait]
 impl PlanStore for SqliteStore {
     async fn create_plan(&self, fields: Fields) -> Result<Plan, StoreError> {
-        self.write(|reply| WriteOp::CreatePlan { fields, reply })
+        self.write(move |conn| writes::create_plan(conn, &fields))
             .await
     }
 
     async fn update_plan(&self, id: PlanId, change: Change) -> Result<Plan, StoreError> {
-        self.write(|reply| WriteOp::UpdatePlan { id, change, reply })
+        self.write(move |conn| writes::update_plan(conn, id, &change))
             .await
     }
 
     async fn plan(&self, id: PlanId) -> Result<Plan, StoreError> {
         let row = self.read(|conn| {
             conn.prepare_cached(plan_select!("WHERE id = ?1"))?
-                .query_row([id.to_string()], plan_row)
+                .query_row([id.to_string()], reads::plan_row)
                 .optional()
         })?;
         row.ok_or_else(|| missing_plan(id))?.try_into()
+    }
+
+    async fn plan_with_open_interventions(&self, id: PlanId) -> Result<(Plan, i64), StoreError> {
+        let row = self.read(|conn| {
+            conn.prepare_cached(
+                "SELECT id, fields, version, created_at, updated_at, \
+                 (SELECT count(*) FROM interventions i WHERE i.plan_id = plans.id \
+                  AND i.subject_kind = 'plan' AND i.subject_id IS NULL AND i.status = 'open') \
+                 FROM plans WHERE id = ?1",
+            )?
+            .query_row([id.to_string()], |r| {
+                Ok((reads::plan_row(r)?, r.get::<_, i64>(5)?))
+            })
+            .optional()
+        })?;
+        let (row, open) = row.ok_or_else(|| missing_plan(id))?;
+        Ok((row.try_into()?, open))
     }
 
     async fn plans(&self, page: PageRequest) -> Result<Page<Plan>, StoreError> {
@@ -218,7 +206,7 @@ impl PlanStore for SqliteStore {
             ))?
             .query_map(
                 params![page.after, i64::from(page.size.get()) + 1],
-                plan_row,
+                reads::plan_row,
             )?
             .collect::<rusqlite::Result<Vec<_>>>()
         })?;
@@ -239,14 +227,8 @@ impl RecordStore for SqliteStore {
         id: RecordId,
         change: Change,
     ) -> Result<Put, StoreError> {
-        self.write(|reply| WriteOp::PutRecord {
-            kind,
-            plan,
-            id,
-            change,
-            reply,
-        })
-        .await
+        self.write(move |conn| writes::put_record(conn, kind, plan, &id, &change))
+            .await
     }
 
     async fn record(
@@ -260,7 +242,7 @@ impl RecordStore for SqliteStore {
                 "{} WHERE plan_id = ?1 AND id = ?2",
                 child_select(kind)
             ))?
-            .query_row(params![plan.to_string(), id.as_str()], child_row)
+            .query_row(params![plan.to_string(), id.as_str()], reads::child_row)
             .optional()
         })?;
         row.ok_or_else(|| missing_record(kind, plan, &id))?
@@ -281,10 +263,10 @@ impl RecordStore for SqliteStore {
                 ))?
                 .query_map(
                     params![plan.to_string(), page.after, i64::from(page.size.get()) + 1],
-                    child_row,
+                    reads::child_row,
                 )?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            let exists = !rows.is_empty() || Self::plan_exists(conn, plan)?;
+            let exists = !rows.is_empty() || reads::plan_exists(conn, plan)?;
             Ok((rows, exists))
         })?;
         if !plan_exists {
@@ -296,12 +278,51 @@ impl RecordStore for SqliteStore {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(paginate(records, &page, |r| r.id.to_string()))
     }
+
+    async fn record_versions(
+        &self,
+        kind: ChildKind,
+        plan: PlanId,
+        id: RecordId,
+        page: PageRequest,
+    ) -> Result<Page<RecordVersion>, StoreError> {
+        let after: Option<i64> = match &page.after {
+            Some(key) => Some(
+                key.parse()
+                    .map_err(|_| StoreError::NotFound(format!("version page '{key}'")))?,
+            ),
+            None => None,
+        };
+        let (rows, exists) = self.read(|conn| {
+            let exists = reads::record_exists(conn, kind, plan, &id)?;
+            let rows = conn
+                .prepare_cached(
+                    "SELECT version, fields, extensions, changed_by, changed_at FROM record_versions \
+                     WHERE kind = ?1 AND plan_id = ?2 AND record_id = ?3 AND (?4 IS NULL OR version < ?4) \
+                     ORDER BY version DESC LIMIT ?5",
+                )?
+                .query_map(
+                    params![kind_name(kind), plan.to_string(), id.as_str(), after, i64::from(page.size.get()) + 1],
+                    reads::version_row,
+                )?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok((rows, exists))
+        })?;
+        if !exists {
+            return Err(missing_record(kind, plan, &id));
+        }
+        let versions = rows
+            .into_iter()
+            .map(|r| r.into_version(kind))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(paginate(versions, &page, |v| v.version.get().to_string()))
+    }
 }
 
 #[async_trait]
 impl InterventionStore for SqliteStore {
     async fn create_intervention(&self, new: NewIntervention) -> Result<Intervention, StoreError> {
-        self.write(|reply| WriteOp::CreateIntervention { new, reply })
+        self.write(move |conn| writes::create_intervention(conn, &new))
             .await
     }
 
@@ -320,13 +341,12 @@ impl InterventionStore for SqliteStore {
         let status = filter.status.map(|s| s.as_str());
         let (rows, plan_exists) = self.read(|conn| {
             let rows = conn
-                .prepare_cached(
-                    "SELECT id, plan_id, subject_kind, subject_id, reason, requested_action, details, \
-                     requester, status, version, created_at, updated_at FROM interventions \
+                .prepare_cached(&format!(
+                    "SELECT {INTERVENTION_COLUMNS} FROM interventions \
                      WHERE plan_id = ?1 AND (?2 IS NULL OR subject_kind = ?2) \
                      AND (?3 IS NULL OR subject_id = ?3) AND (?4 IS NULL OR status = ?4) \
-                     AND (?5 IS NULL OR id < ?5) ORDER BY id DESC LIMIT ?6",
-                )?
+                     AND (?5 IS NULL OR id < ?5) ORDER BY id DESC LIMIT ?6"
+                ))?
                 .query_map(
                     params![
                         plan.to_string(),
@@ -336,10 +356,10 @@ impl InterventionStore for SqliteStore {
                         page.after,
                         i64::from(page.size.get()) + 1
                     ],
-                    intervention_row,
+                    reads::intervention_row,
                 )?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            let exists = !rows.is_empty() || Self::plan_exists(conn, plan)?;
+            let exists = !rows.is_empty() || reads::plan_exists(conn, plan)?;
             Ok((rows, exists))
         })?;
         if !plan_exists {
@@ -350,6 +370,160 @@ impl InterventionStore for SqliteStore {
             .map(Intervention::try_from)
             .collect::<Result<Vec<_>, _>>()?;
         Ok(paginate(items, &page, |i| i.id.to_string()))
+    }
+
+    async fn intervention(
+        &self,
+        plan: PlanId,
+        id: InterventionId,
+    ) -> Result<(Intervention, Vec<Transition>), StoreError> {
+        self.read(|conn| reads::intervention_with_history(conn, plan, id))?
+    }
+
+    async fn transition(
+        &self,
+        plan: PlanId,
+        id: InterventionId,
+        change: StatusChange,
+    ) -> Result<(Intervention, Vec<Transition>), StoreError> {
+        self.write(move |conn| writes::transition(conn, plan, id, &change))
+            .await
+    }
+
+    async fn open_interventions(&self, plan: PlanId, subject: Subject) -> Result<i64, StoreError> {
+        self.read(|conn| {
+            conn.prepare_cached(
+                "SELECT count(*) FROM interventions WHERE plan_id = ?1 AND subject_kind = ?2 \
+                 AND subject_id IS ?3 AND status = 'open'",
+            )?
+            .query_row(
+                params![
+                    plan.to_string(),
+                    subject.kind_name(),
+                    subject.record_id().map(RecordId::as_str)
+                ],
+                |r| r.get(0),
+            )
+        })
+    }
+}
+
+#[async_trait]
+impl EvaluationStore for SqliteStore {
+    async fn record_evaluation(&self, new: NewEvaluation) -> Result<EvaluationRecord, StoreError> {
+        self.write(move |conn| writes::record_evaluation(conn, &new))
+            .await
+    }
+
+    async fn set_outcome(
+        &self,
+        plan: PlanId,
+        rules: RecordId,
+        id: EvaluationId,
+        outcome: String,
+        amount: Option<Amount>,
+    ) -> Result<EvaluationRecord, StoreError> {
+        self.write(move |conn| {
+            writes::set_outcome(conn, plan, &rules, id, &outcome, amount.as_ref())
+        })
+        .await
+    }
+
+    async fn evaluations(
+        &self,
+        plan: PlanId,
+        rules: RecordId,
+        page: PageRequest,
+    ) -> Result<Page<EvaluationRecord>, StoreError> {
+        self.require_rule(plan, &rules)?;
+        let rows = self.read(|conn| {
+            conn.prepare_cached(&format!(
+                "SELECT {EVALUATION_COLUMNS} FROM evaluations WHERE plan_id = ?1 AND rules_id = ?2 \
+                 AND (?3 IS NULL OR id < ?3) ORDER BY id DESC LIMIT ?4"
+            ))?
+            .query_map(
+                params![
+                    plan.to_string(),
+                    rules.as_str(),
+                    page.after,
+                    i64::from(page.size.get()) + 1
+                ],
+                reads::evaluation_row,
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        let items = rows
+            .into_iter()
+            .map(EvaluationRecord::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(paginate(items, &page, |e| e.id.to_string()))
+    }
+
+    async fn history_summary(
+        &self,
+        plan: PlanId,
+        rules: RecordId,
+    ) -> Result<HistorySummary, StoreError> {
+        self.require_rule(plan, &rules)?;
+        // One statement, so the counts and the dates come from one snapshot.
+        let groups = self.read(|conn| {
+            conn.prepare_cached(
+                "SELECT coalesce(outcome, 'pending') AS o, count(*) AS n, min(evaluated_at), max(evaluated_at) \
+                 FROM evaluations WHERE plan_id = ?1 AND rules_id = ?2 GROUP BY o ORDER BY n DESC, o",
+            )?
+            .query_map(params![plan.to_string(), rules.as_str()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        Ok(HistorySummary {
+            count: groups.iter().map(|g| g.1).sum(),
+            first: groups.iter().map(|g| g.2).min().map(Timestamp::from_micros),
+            last: groups.iter().map(|g| g.3).max().map(Timestamp::from_micros),
+            outcomes: groups.into_iter().map(|(o, n, _, _)| (o, n)).collect(),
+        })
+    }
+
+    async fn samples(
+        &self,
+        plan: PlanId,
+        rules: RecordId,
+        limit: u32,
+    ) -> Result<Vec<EvaluationRecord>, StoreError> {
+        self.require_rule(plan, &rules)?;
+        let rows = self.read(|conn| {
+            conn.prepare_cached(&format!(
+                "SELECT {EVALUATION_COLUMNS} FROM evaluations WHERE plan_id = ?1 AND rules_id = ?2 \
+                 ORDER BY id DESC LIMIT ?3"
+            ))?
+            .query_map(
+                params![plan.to_string(), rules.as_str(), i64::from(limit)],
+                reads::evaluation_row,
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        rows.into_iter().map(EvaluationRecord::try_from).collect()
+    }
+
+    async fn save_backtest(&self, new: NewBacktest) -> Result<BacktestRecord, StoreError> {
+        self.write(move |conn| writes::save_backtest(conn, &new))
+            .await
+    }
+
+    async fn latest_backtest(
+        &self,
+        plan: PlanId,
+        rules: RecordId,
+    ) -> Result<Option<BacktestRecord>, StoreError> {
+        self.require_rule(plan, &rules)?;
+        let row = self.read(|conn| {
+            conn.prepare_cached(&format!(
+                "SELECT {BACKTEST_COLUMNS} FROM backtests WHERE plan_id = ?1 AND rules_id = ?2 ORDER BY id DESC LIMIT 1"
+            ))?
+            .query_row(params![plan.to_string(), rules.as_str()], reads::backtest_row)
+            .optional()
+        })?;
+        row.map(BacktestRecord::try_from).transpose()
     }
 }
 
@@ -366,7 +540,7 @@ impl Database for SqliteStore {
 
     async fn close(&self) {
         let (done, finished) = oneshot::channel();
-        if self.writer.send(WriteOp::Shutdown { done }).is_ok() {
+        if self.writer.send(Message::Shutdown(done)).is_ok() {
             let _ = finished.await;
         }
         if let Ok(mut idle) = self.readers.lock() {

@@ -2,6 +2,7 @@
 //! resources (`/customer-case-management/{id}/rules/{rulesid}`, ...), with `201 Created`,
 //! paged lists and `PUT` as full replacement.
 
+mod criteria;
 mod plans;
 mod records;
 mod requests;
@@ -17,4 +18,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
     plans::routes()
         .merge(records::routes())
         .merge(requests::routes())
+        .merge(criteria::routes())
 }

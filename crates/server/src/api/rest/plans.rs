@@ -9,7 +9,9 @@ use utoipa_axum::routes;
 
 use super::TAG;
 use crate::api::error::ApiError;
+use crate::api::extract::Principal;
 use crate::api::extract::{IfMatch, JsonObject, PageQuery, Params, PlanPath};
+use crate::api::ops::{WriteRequest, views};
 use crate::api::render::{self, CustomerCaseManagementPlan, PlanPage};
 use crate::api::responses::{ReadErrors, WriteErrors};
 use crate::api::{AppState, ops};
@@ -37,11 +39,13 @@ async fn create_plan(
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
     let plan = ops::create_plan(&state, &body).await?;
+    // A plan just created has no intervention requests yet.
+    let out = views::plan_with(&plan, 0);
     Ok(render::one(
         StatusCode::CREATED,
         &plan.meta,
         Some(location(plan.id)),
-        render::plan(&plan),
+        out,
     ))
 }
 
@@ -55,10 +59,11 @@ async fn list_plans(
     Params(query): Params<PageQuery>,
 ) -> Result<Response, ApiError> {
     let page = state.db.plans(query.into_request()?).await?;
-    Ok(render::page(
-        page.items.iter().map(render::plan).collect(),
-        page.next_after,
-    ))
+    let mut items = Vec::with_capacity(page.items.len());
+    for plan in &page.items {
+        items.push(views::plan(&state, plan).await?);
+    }
+    Ok(render::page(items, page.next_after))
 }
 
 /// Get a plan
@@ -71,13 +76,8 @@ async fn get_plan(
     State(state): State<AppState>,
     PlanPath(id): PlanPath,
 ) -> Result<Response, ApiError> {
-    let plan = state.db.plan(id).await?;
-    Ok(render::one(
-        StatusCode::OK,
-        &plan.meta,
-        None,
-        render::plan(&plan),
-    ))
+    let (plan, shown) = views::read_plan(&state, id).await?;
+    Ok(render::one(StatusCode::OK, &plan.meta, None, shown))
 }
 
 /// Replace a plan's properties
@@ -94,13 +94,19 @@ async fn replace_plan(
     State(state): State<AppState>,
     PlanPath(id): PlanPath,
     IfMatch(expected): IfMatch,
+    Principal(actor): Principal,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let plan = ops::update_plan(&state, id, &body, WriteMode::Replace, expected).await?;
+    let write = WriteRequest {
+        mode: WriteMode::Replace,
+        expected,
+        actor,
+    };
+    let plan = ops::update_plan(&state, id, &body, &write).await?;
     Ok(render::one(
         StatusCode::OK,
         &plan.meta,
         None,
-        render::plan(&plan),
+        views::plan(&state, &plan).await?,
     ))
 }

@@ -11,7 +11,9 @@ use utoipa_axum::routes;
 
 use super::TAG;
 use crate::api::error::ApiError;
+use crate::api::extract::Principal;
 use crate::api::extract::{IfMatch, JsonObject, PageQuery, Params, PlanPath, RecordPath};
+use crate::api::ops::{WriteRequest, views};
 use crate::api::render::{self, Performance, PerformancePage, Rules, RulesPage};
 use crate::api::responses::{ReadErrors, WriteErrors};
 use crate::api::{AppState, ops};
@@ -39,10 +41,11 @@ async fn list(
     query: PageQuery,
 ) -> Result<Response, ApiError> {
     let page = state.db.records(kind, plan, query.into_request()?).await?;
-    Ok(render::page(
-        page.items.iter().map(render::record).collect(),
-        page.next_after,
-    ))
+    let mut items = Vec::with_capacity(page.items.len());
+    for record in &page.items {
+        items.push(views::record(state, record).await?);
+    }
+    Ok(render::page(items, page.next_after))
 }
 
 async fn get(state: &AppState, kind: ChildKind, path: RecordPath) -> Result<Response, ApiError> {
@@ -52,7 +55,7 @@ async fn get(state: &AppState, kind: ChildKind, path: RecordPath) -> Result<Resp
         StatusCode::OK,
         &record.meta,
         None,
-        render::record(&record),
+        views::record(state, &record).await?,
     ))
 }
 
@@ -61,10 +64,16 @@ async fn put(
     kind: ChildKind,
     path: RecordPath,
     expected: Option<caseload_domain::Version>,
+    actor: String,
     body: &Map<String, Value>,
 ) -> Result<Response, ApiError> {
     let RecordPath(plan, id) = path;
-    let put = ops::put_record(state, kind, plan, id, body, WriteMode::Replace, expected).await?;
+    let write = WriteRequest {
+        mode: WriteMode::Replace,
+        expected,
+        actor,
+    };
+    let put = ops::put_record(state, kind, plan, id, body, &write).await?;
     let (status, location) = if put.created {
         let record = &put.record;
         let location = format!(
@@ -81,7 +90,7 @@ async fn put(
         status,
         &put.record.meta,
         location,
-        render::record(&put.record),
+        views::record(state, &put.record).await?,
     ))
 }
 
@@ -122,9 +131,10 @@ async fn put_rules(
     State(state): State<AppState>,
     path: RecordPath,
     IfMatch(expected): IfMatch,
+    Principal(actor): Principal,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    put(&state, ChildKind::Rules, path, expected, &body).await
+    put(&state, ChildKind::Rules, path, expected, actor, &body).await
 }
 
 /// List a plan's performance records
@@ -167,7 +177,8 @@ async fn put_performance(
     State(state): State<AppState>,
     path: RecordPath,
     IfMatch(expected): IfMatch,
+    Principal(actor): Principal,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    put(&state, ChildKind::Performance, path, expected, &body).await
+    put(&state, ChildKind::Performance, path, expected, actor, &body).await
 }

@@ -4,8 +4,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use caseload_domain::{Intervention, Transition};
 use caseload_domain::{InterventionStatus, PlanId, Subject};
-use caseload_store::InterventionFilter;
+use caseload_store::{InterventionFilter, StatusChange};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -14,7 +15,9 @@ use utoipa_axum::routes;
 
 use super::TAG;
 use crate::api::error::ApiError;
-use crate::api::extract::{JsonObject, PageQuery, Params, PlanPath, Principal, RecordPath};
+use crate::api::extract::{
+    IfMatch, JsonObject, PageQuery, Params, PlanPath, Principal, RecordPath, RequestPath,
+};
 use crate::api::render::{self, InterventionPage, InterventionRequest};
 use crate::api::responses::{ReadErrors, WriteErrors};
 use crate::api::{AppState, ops};
@@ -22,6 +25,7 @@ use crate::api::{AppState, ops};
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_plan_request, list_plan_requests))
+        .routes(routes!(get_request, move_request))
         .routes(routes!(create_rules_request, list_rules_requests))
         .routes(routes!(
             create_performance_request,
@@ -199,4 +203,88 @@ async fn list_performance_requests(
     Params(query): Params<RequestQuery>,
 ) -> Result<Response, ApiError> {
     list(&state, plan, Some(Subject::Performance(id)), query).await
+}
+
+fn with_history(item: &Intervention, history: &[Transition]) -> Map<String, Value> {
+    let mut out = render::intervention(item);
+    let moves: Vec<Value> = history
+        .iter()
+        .map(|t| {
+            serde_json::json!({
+                "From": t.from.as_str(), "To": t.to.as_str(), "By": t.by,
+                "At": t.at.to_rfc3339(), "Comment": t.comment,
+            })
+        })
+        .collect();
+    out.insert("History".into(), Value::Array(moves));
+    out
+}
+
+/// Get an intervention request, with its lifecycle so far
+#[utoipa::path(
+    get, path = "/customer-case-management/{id}/requests/{requestid}", tag = TAG,
+    params(("id" = String, Path, description = "The plan's id"), ("requestid" = String, Path, description = "The request's id")),
+    responses((status = 200, description = "The request", body = InterventionRequest, headers(("ETag" = String))), ReadErrors)
+)]
+async fn get_request(
+    State(state): State<AppState>,
+    RequestPath(plan, id): RequestPath,
+) -> Result<Response, ApiError> {
+    let (item, history) = state.db.intervention(plan, id).await?;
+    Ok(render::one(
+        StatusCode::OK,
+        &item.meta,
+        None,
+        with_history(&item, &history),
+    ))
+}
+
+/// Move an intervention request through its lifecycle
+///
+/// Body: `{"Status": "acknowledged" | "resolved" | "rejected", "Comment": "..."}`. Allowed moves:
+/// open → acknowledged, resolved or rejected; acknowledged → resolved or rejected. Any other
+/// move is 409 naming the allowed ones. Each move is kept with who made it, when and why.
+#[utoipa::path(
+    patch, path = "/customer-case-management/{id}/requests/{requestid}", tag = TAG,
+    params(("id" = String, Path, description = "The plan's id"), ("requestid" = String, Path, description = "The request's id"),
+           ("If-Match" = Option<String>, Header, description = "Move only if the request is at this ETag")),
+    request_body(content = Object, content_type = "application/json"),
+    responses((status = 200, description = "The request after the move", body = InterventionRequest, headers(("ETag" = String))),
+              (status = 409, description = "The lifecycle does not allow the move", body = crate::api::error::HTTPError), WriteErrors)
+)]
+async fn move_request(
+    State(state): State<AppState>,
+    RequestPath(plan, id): RequestPath,
+    IfMatch(expected): IfMatch,
+    Principal(by): Principal,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    ops::only(&body, &["Status", "Comment"])?;
+    let to = match body.get("Status") {
+        Some(Value::String(s)) => s
+            .parse::<InterventionStatus>()
+            .map_err(ApiError::bad_request)?,
+        Some(_) => return Err(ApiError::bad_request("property 'Status' must be a string")),
+        None => return Err(ApiError::bad_request("property 'Status' is required")),
+    };
+    let comment = ops::optional_text(&body, "Comment")?;
+    let (item, history) = state
+        .db
+        .transition(
+            plan,
+            id,
+            StatusChange {
+                to,
+                by,
+                comment,
+                expected,
+            },
+        )
+        .await?;
+    Ok(render::one(
+        StatusCode::OK,
+        &item.meta,
+        None,
+        with_history(&item, &history),
+    ))
 }

@@ -1,0 +1,214 @@
+//! The operations behind both routings. The BIAN handlers and the REST facade differ only
+//! in paths, status codes and envelopes; what they do to the store is written once, here.
+
+pub mod criteria;
+pub mod views;
+
+use caseload_domain::criterion::CriterionSettings;
+use caseload_domain::{
+    Change, ChildKind, ChildRecord, Fields, Intervention, NewIntervention, Plan, PlanId, RecordId,
+    RecordKind, Subject, TEXT_MAX_CHARS, Version, WriteMode,
+};
+use caseload_store::{Put, StoreError};
+use serde_json::{Map, Value};
+
+use super::AppState;
+use super::error::ApiError;
+
+/// Extension properties a BIAN `Request` body may carry besides the record's properties.
+pub const REQUEST_EXTENSIONS: &[&str] = &["Reason", "RequestedAction"];
+
+/// How a write applies: merge (BIAN Update) or replace (REST PUT), under which `If-Match`,
+/// by whom.
+#[derive(Debug, Clone)]
+pub struct WriteRequest {
+    /// Merge into or replace what is stored.
+    pub mode: WriteMode,
+    /// The version the client expects (`If-Match`).
+    pub expected: Option<Version>,
+    /// Who writes.
+    pub actor: String,
+}
+
+/// Creates a plan from a client's properties.
+pub async fn create_plan(state: &AppState, body: &Map<String, Value>) -> Result<Plan, ApiError> {
+    let fields = Fields::parse(RecordKind::Plan, body, &[])?;
+    Ok(state.db.create_plan(fields).await?)
+}
+
+/// Changes a plan.
+pub async fn update_plan(
+    state: &AppState,
+    id: PlanId,
+    body: &Map<String, Value>,
+    write: &WriteRequest,
+) -> Result<Plan, ApiError> {
+    let fields = Fields::parse(RecordKind::Plan, body, &[])?;
+    let change = Change::fields(fields, write.mode, write.expected, write.actor.clone());
+    Ok(state.db.update_plan(id, change).await?)
+}
+
+/// How often a criterion write is retried when another writer got in between reading its
+/// settings and writing the validated result (only without `If-Match`).
+const SETTINGS_RETRIES: usize = 3;
+
+/// Creates or changes a rule or performance record. A criterion's machine settings
+/// (`Expression`, `Parameters`, ...) are validated together with what is stored, and written
+/// only if the record is still at the version they were validated against.
+pub async fn put_record(
+    state: &AppState,
+    kind: ChildKind,
+    plan: PlanId,
+    id: RecordId,
+    body: &Map<String, Value>,
+    write: &WriteRequest,
+) -> Result<Put, ApiError> {
+    let extensions: &[&str] = match kind {
+        ChildKind::Rules => CriterionSettings::PROPERTIES,
+        ChildKind::Performance => &[],
+    };
+    let fields = Fields::parse(kind.record_kind(), body, extensions)?;
+    let touches_settings = body.keys().any(|k| extensions.contains(&k.as_str()));
+    if !touches_settings {
+        let mut change = Change::fields(fields, write.mode, write.expected, write.actor.clone());
+        if write.mode == WriteMode::Replace && kind == ChildKind::Rules {
+            change.extensions = Some(Map::new());
+        }
+        return Ok(state.db.put_record(kind, plan, id, change).await?);
+    }
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let current = match state.db.record(kind, plan, id.clone()).await {
+            Ok(record) => Some(record),
+            Err(StoreError::NotFound(_)) => {
+                // Refuse a write under an unknown plan as such, not as a settings problem.
+                state.db.plan(plan).await?;
+                None
+            }
+            Err(err) => return Err(err.into()),
+        };
+        let settings = criteria::settings_after(current.as_ref(), body, write.mode)?;
+        let expected = match (write.expected, &current) {
+            (Some(expected), _) => Some(expected),
+            (None, Some(record)) => Some(record.meta.version),
+            (None, None) => None,
+        };
+        let change = Change {
+            fields: fields.clone(),
+            mode: write.mode,
+            expected,
+            extensions: Some(settings.to_json()),
+            actor: write.actor.clone(),
+        };
+        match state.db.put_record(kind, plan, id.clone(), change).await {
+            Err(StoreError::VersionMismatch { .. })
+                if write.expected.is_none() && attempt < SETTINGS_RETRIES =>
+            {
+                continue;
+            }
+            result => return Ok(result?),
+        }
+    }
+}
+
+/// The record kind an intervention's details are validated against.
+fn subject_kind(subject: &Subject) -> RecordKind {
+    match subject {
+        Subject::Plan => RecordKind::Plan,
+        Subject::Rules(_) => RecordKind::Rules,
+        Subject::Performance(_) => RecordKind::Performance,
+    }
+}
+
+/// An optional text property of at most [`TEXT_MAX_CHARS`].
+pub fn optional_text(body: &Map<String, Value>, name: &str) -> Result<Option<String>, ApiError> {
+    match body.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) if text.chars().count() <= TEXT_MAX_CHARS => {
+            Ok(Some(text.clone()))
+        }
+        Some(Value::String(_)) => Err(ApiError::bad_request(format!(
+            "property '{name}' is longer than {TEXT_MAX_CHARS} characters"
+        ))),
+        Some(_) => Err(ApiError::bad_request(format!(
+            "property '{name}' must be a string"
+        ))),
+    }
+}
+
+/// Refuses properties other than `allowed`, naming the first.
+pub fn only(body: &Map<String, Value>, allowed: &[&str]) -> Result<(), ApiError> {
+    match body.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(name) => {
+            let shown: String = name.chars().filter(|c| !c.is_control()).take(64).collect();
+            Err(ApiError::bad_request(format!(
+                "unknown property '{shown}'; expected {}",
+                allowed.join(", ")
+            )))
+        }
+        None => Ok(()),
+    }
+}
+
+/// Records an intervention from a BIAN `Request` body: the subject's properties the request
+/// is about, plus the optional extensions `Reason` and `RequestedAction`.
+pub async fn request_intervention(
+    state: &AppState,
+    plan: PlanId,
+    subject: Subject,
+    body: &Map<String, Value>,
+    requester: String,
+) -> Result<Intervention, ApiError> {
+    let details = Fields::parse(subject_kind(&subject), body, REQUEST_EXTENSIONS)?;
+    let new = NewIntervention {
+        plan_id: plan,
+        reason: optional_text(body, "Reason")?,
+        requested_action: optional_text(body, "RequestedAction")?,
+        subject,
+        details,
+        requester,
+    };
+    Ok(state.db.create_intervention(new).await?)
+}
+
+/// Records an intervention from a facade body: `Reason`, `RequestedAction` and `Details`
+/// (the subject's properties the request is about).
+pub async fn create_intervention(
+    state: &AppState,
+    plan: PlanId,
+    subject: Subject,
+    body: &Map<String, Value>,
+    requester: String,
+) -> Result<Intervention, ApiError> {
+    only(body, &["Reason", "RequestedAction", "Details"])?;
+    let details = match body.get("Details") {
+        None | Some(Value::Null) => Fields::default(),
+        Some(Value::Object(map)) => Fields::parse(subject_kind(&subject), map, &[])
+            .map_err(|e| ApiError::bad_request(format!("Details: {e}")))?,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "property 'Details' must be an object",
+            ));
+        }
+    };
+    let new = NewIntervention {
+        plan_id: plan,
+        reason: optional_text(body, "Reason")?,
+        requested_action: optional_text(body, "RequestedAction")?,
+        subject,
+        details,
+        requester,
+    };
+    Ok(state.db.create_intervention(new).await?)
+}
+
+/// Reads a rule or performance record.
+pub async fn record(
+    state: &AppState,
+    kind: ChildKind,
+    plan: PlanId,
+    id: RecordId,
+) -> Result<ChildRecord, ApiError> {
+    Ok(state.db.record(kind, plan, id).await?)
+}

@@ -1,0 +1,101 @@
+//! How records are shown: the stored record, plus what the service computes about it — open
+//! intervention requests and, for a criterion, its settings, readable rules, recorded-case
+//! history and latest back-test.
+//!
+//! A BIAN string the client wrote is shown as written; where the client wrote none, the
+//! service's rendering of the typed data fills it.
+
+use caseload_domain::{ChildKind, ChildRecord, Plan, Subject};
+use serde_json::{Map, Value, json};
+
+use super::AppState;
+use super::criteria::{backtest_json, stored_settings};
+use crate::api::error::ApiError;
+use crate::api::render;
+
+/// A plan as shown.
+pub async fn plan(state: &AppState, plan: &Plan) -> Result<Map<String, Value>, ApiError> {
+    let open = state.db.open_interventions(plan.id, Subject::Plan).await?;
+    Ok(plan_with(plan, open))
+}
+
+/// A plan as shown, given its count of open intervention requests.
+pub fn plan_with(plan: &Plan, open_interventions: i64) -> Map<String, Value> {
+    let mut out = render::plan(plan);
+    out.insert("OpenInterventions".into(), open_interventions.into());
+    out
+}
+
+/// Reads a plan as shown, in one read.
+pub async fn read_plan(
+    state: &AppState,
+    id: caseload_domain::PlanId,
+) -> Result<(Plan, Map<String, Value>), ApiError> {
+    let (plan, open) = state.db.plan_with_open_interventions(id).await?;
+    let shown = plan_with(&plan, open);
+    Ok((plan, shown))
+}
+
+fn fill(out: &mut Map<String, Value>, name: &str, computed: Option<String>) {
+    if !out.contains_key(name)
+        && let Some(text) = computed
+    {
+        out.insert(name.to_owned(), text.into());
+    }
+}
+
+/// A rule or performance record as shown.
+pub async fn record(
+    state: &AppState,
+    record: &ChildRecord,
+) -> Result<Map<String, Value>, ApiError> {
+    let mut out = render::record(record);
+    let subject = match record.kind {
+        ChildKind::Rules => Subject::Rules(record.id.clone()),
+        ChildKind::Performance => Subject::Performance(record.id.clone()),
+    };
+    let open = state.db.open_interventions(record.plan_id, subject).await?;
+    out.insert("OpenInterventions".into(), open.into());
+    if record.kind == ChildKind::Rules {
+        let settings = stored_settings(record);
+        out.extend(settings.to_json());
+        fill(
+            &mut out,
+            "CustomerCaseDecisionCriterionRules",
+            settings.readable(),
+        );
+
+        let history = state
+            .db
+            .history_summary(record.plan_id, record.id.clone())
+            .await?;
+        fill(
+            &mut out,
+            "CustomerCaseDecisionCriterionHistory",
+            history.readable(),
+        );
+        out.insert(
+            "History".into(),
+            json!({
+                "RecordedCases": history.count,
+                "From": history.first.map(|t| t.to_rfc3339()),
+                "To": history.last.map(|t| t.to_rfc3339()),
+                "Outcomes": history.outcomes.iter().map(|(o, n)| json!({"Outcome": o, "Cases": n})).collect::<Vec<_>>(),
+            }),
+        );
+
+        if let Some(latest) = state
+            .db
+            .latest_backtest(record.plan_id, record.id.clone())
+            .await?
+        {
+            fill(
+                &mut out,
+                "CustomerCaseDecisionCriterionAnalysis",
+                Some(latest.backtest.summary.clone()),
+            );
+            out.insert("Analysis".into(), Value::Object(backtest_json(&latest)));
+        }
+    }
+    Ok(out)
+}

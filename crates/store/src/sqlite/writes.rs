@@ -1,0 +1,359 @@
+//! The SQL of each write, run by the writer thread inside a batch's transaction. Each
+//! decides refusals of its own (unknown ids, stale versions, illegal moves) by reading
+//! first, so a refused write writes nothing.
+
+use caseload_domain::{
+    BacktestId, BacktestRecord, Change, ChildKind, EvaluationId, EvaluationRecord, Fields,
+    Intervention, InterventionId, InterventionStatus, NewBacktest, NewEvaluation, NewIntervention,
+    Plan, PlanId, RecordId, RecordMeta, Subject, Timestamp, Transition, Version, WriteMode,
+};
+use rusqlite::{Connection, OptionalExtension as _, params};
+
+use super::reads;
+use crate::rows::{
+    kind_name, missing_evaluation, missing_intervention, missing_plan, missing_record, table,
+};
+use crate::{Put, StatusChange, StoreError};
+
+type Refusable<T> = rusqlite::Result<Result<T, StoreError>>;
+
+pub(crate) fn create_plan(conn: &Connection, fields: &Fields) -> Refusable<Plan> {
+    let id = PlanId::new();
+    let now = Timestamp::now();
+    conn.prepare_cached(
+        "INSERT INTO plans (id, fields, version, created_at, updated_at) VALUES (?1, ?2, 1, ?3, ?3)",
+    )?
+    .execute(params![id.to_string(), fields.to_json(), now.as_micros()])?;
+    Ok(Ok(Plan {
+        id,
+        fields: fields.clone(),
+        meta: RecordMeta {
+            version: Version::FIRST,
+            created_at: now,
+            updated_at: now,
+        },
+    }))
+}
+
+fn merge_sql(mode: WriteMode, column: &str, value: &str) -> String {
+    match mode {
+        WriteMode::Merge => format!("json_patch({column}, {value})"),
+        WriteMode::Replace => value.to_owned(),
+    }
+}
+
+pub(crate) fn update_plan(conn: &Connection, id: PlanId, change: &Change) -> Refusable<Plan> {
+    let sql = format!(
+        "UPDATE plans SET fields = {}, version = version + 1, updated_at = ?2 \
+         WHERE id = ?3 AND (?4 IS NULL OR version = ?4) \
+         RETURNING id, fields, version, created_at, updated_at",
+        merge_sql(change.mode, "fields", "?1")
+    );
+    let row = conn
+        .prepare_cached(&sql)?
+        .query_row(
+            params![
+                change.fields.to_json(),
+                Timestamp::now().as_micros(),
+                id.to_string(),
+                change.expected.map(Version::get)
+            ],
+            reads::plan_row,
+        )
+        .optional()?;
+    if let Some(row) = row {
+        return Ok(Plan::try_from(row));
+    }
+    let current: Option<i64> = conn
+        .prepare_cached("SELECT version FROM plans WHERE id = ?1")?
+        .query_row([id.to_string()], |r| r.get(0))
+        .optional()?;
+    Ok(Err(match current {
+        None => missing_plan(id),
+        Some(v) => StoreError::VersionMismatch { current: Some(v) },
+    }))
+}
+
+pub(crate) fn put_record(
+    conn: &Connection,
+    kind: ChildKind,
+    plan: PlanId,
+    id: &RecordId,
+    change: &Change,
+) -> Refusable<Put> {
+    if !reads::plan_exists(conn, plan)? {
+        return Ok(Err(missing_plan(plan)));
+    }
+    let t = table(kind);
+    let now = Timestamp::now().as_micros();
+    let extensions = change
+        .extensions
+        .as_ref()
+        .map(|e| serde_json::Value::Object(e.clone()).to_string());
+    let returning = "RETURNING plan_id, id, fields, extensions, version, created_at, updated_at";
+    let row = match change.expected {
+        // Unconditional: one upsert. A new record is at version 1; an updated one never is.
+        None => {
+            let sql = format!(
+                "INSERT INTO {t} (plan_id, id, fields, extensions, version, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, coalesce(?5, '{{}}'), 1, ?4, ?4) ON CONFLICT (plan_id, id) DO UPDATE SET \
+                 fields = {}, extensions = coalesce(?5, {t}.extensions), version = {t}.version + 1, \
+                 updated_at = excluded.updated_at {returning}",
+                merge_sql(change.mode, &format!("{t}.fields"), "excluded.fields")
+            );
+            conn.prepare_cached(&sql)?
+                .query_row(
+                    params![
+                        plan.to_string(),
+                        id.as_str(),
+                        change.fields.to_json(),
+                        now,
+                        extensions
+                    ],
+                    reads::child_row,
+                )
+                .optional()?
+        }
+        // Conditional: only an existing record at the expected version is changed.
+        Some(expected) => {
+            let sql = format!(
+                "UPDATE {t} SET fields = {}, extensions = coalesce(?6, extensions), version = version + 1, \
+                 updated_at = ?2 WHERE plan_id = ?3 AND id = ?4 AND version = ?5 {returning}",
+                merge_sql(change.mode, "fields", "?1")
+            );
+            conn.prepare_cached(&sql)?
+                .query_row(
+                    params![
+                        change.fields.to_json(),
+                        now,
+                        plan.to_string(),
+                        id.as_str(),
+                        expected.get(),
+                        extensions
+                    ],
+                    reads::child_row,
+                )
+                .optional()?
+        }
+    };
+    let Some(row) = row else {
+        let current: Option<i64> = conn
+            .prepare_cached(&format!(
+                "SELECT version FROM {t} WHERE plan_id = ?1 AND id = ?2"
+            ))?
+            .query_row(params![plan.to_string(), id.as_str()], |r| r.get(0))
+            .optional()?;
+        return Ok(Err(StoreError::VersionMismatch { current }));
+    };
+    conn.prepare_cached(
+        "INSERT INTO record_versions (kind, plan_id, record_id, version, fields, extensions, changed_by, changed_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        kind_name(kind),
+        row.plan_id,
+        row.id,
+        row.version,
+        row.fields,
+        row.extensions,
+        change.actor,
+        row.updated_at
+    ])?;
+    Ok(row.into_record(kind).map(|record| Put {
+        created: record.meta.version == Version::FIRST,
+        record,
+    }))
+}
+
+fn subject_exists(conn: &Connection, plan: PlanId, subject: &Subject) -> Refusable<()> {
+    if !reads::plan_exists(conn, plan)? {
+        return Ok(Err(missing_plan(plan)));
+    }
+    let (kind, id) = match subject {
+        Subject::Plan => return Ok(Ok(())),
+        Subject::Rules(id) => (ChildKind::Rules, id),
+        Subject::Performance(id) => (ChildKind::Performance, id),
+    };
+    let found = conn
+        .prepare_cached(&format!(
+            "SELECT 1 FROM {} WHERE plan_id = ?1 AND id = ?2",
+            table(kind)
+        ))?
+        .query_row(params![plan.to_string(), id.as_str()], |_| Ok(()))
+        .optional()?;
+    Ok(found.ok_or_else(|| missing_record(kind, plan, id)))
+}
+
+pub(crate) fn create_intervention(
+    conn: &Connection,
+    new: &NewIntervention,
+) -> Refusable<Intervention> {
+    if let Err(missing) = subject_exists(conn, new.plan_id, &new.subject)? {
+        return Ok(Err(missing));
+    }
+    let id = InterventionId::new();
+    let now = Timestamp::now();
+    conn.prepare_cached(
+        "INSERT INTO interventions (id, plan_id, subject_kind, subject_id, reason, \
+         requested_action, details, requester, status, version, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?10)",
+    )?
+    .execute(params![
+        id.to_string(),
+        new.plan_id.to_string(),
+        new.subject.kind_name(),
+        new.subject.record_id().map(RecordId::as_str),
+        new.reason,
+        new.requested_action,
+        new.details.to_json(),
+        new.requester,
+        InterventionStatus::Open.as_str(),
+        now.as_micros(),
+    ])?;
+    Ok(Ok(Intervention {
+        id,
+        request: new.clone(),
+        status: InterventionStatus::Open,
+        meta: RecordMeta {
+            version: Version::FIRST,
+            created_at: now,
+            updated_at: now,
+        },
+    }))
+}
+
+pub(crate) fn transition(
+    conn: &Connection,
+    plan: PlanId,
+    id: InterventionId,
+    change: &StatusChange,
+) -> Refusable<(Intervention, Vec<Transition>)> {
+    let Some(current) = reads::intervention(conn, plan, id)? else {
+        return Ok(Err(missing_intervention(plan, id)));
+    };
+    let current = match Intervention::try_from(current) {
+        Ok(current) => current,
+        Err(err) => return Ok(Err(err)),
+    };
+    if let Some(expected) = change.expected
+        && expected != current.meta.version
+    {
+        return Ok(Err(StoreError::VersionMismatch {
+            current: Some(current.meta.version.get()),
+        }));
+    }
+    if let Err(illegal) = current.status.check_move(change.to) {
+        return Ok(Err(illegal.into()));
+    }
+    let now = Timestamp::now().as_micros();
+    conn.prepare_cached(
+        "UPDATE interventions SET status = ?1, version = version + 1, updated_at = ?2 WHERE id = ?3",
+    )?
+    .execute(params![change.to.as_str(), now, id.to_string()])?;
+    conn.prepare_cached(
+        "INSERT INTO intervention_transitions (intervention_id, seq, from_status, to_status, changed_by, comment, changed_at) \
+         SELECT ?1, coalesce(max(seq), 0) + 1, ?2, ?3, ?4, ?5, ?6 FROM intervention_transitions WHERE intervention_id = ?1",
+    )?
+    .execute(params![id.to_string(), current.status.as_str(), change.to.as_str(), change.by, change.comment, now])?;
+    reads::intervention_with_history(conn, plan, id)
+}
+
+pub(crate) fn record_evaluation(
+    conn: &Connection,
+    new: &NewEvaluation,
+) -> Refusable<EvaluationRecord> {
+    if let Err(missing) = subject_exists(conn, new.plan_id, &Subject::Rules(new.rules_id.clone()))?
+    {
+        return Ok(Err(missing));
+    }
+    let id = EvaluationId::new();
+    let now = Timestamp::now();
+    conn.prepare_cached(
+        "INSERT INTO evaluations (id, plan_id, rules_id, rules_version, case_id, facts, result, decision, \
+         explanation, amount_value, amount_currency, outcome, outcome_at, evaluated_by, evaluated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, NULL, ?12, ?13)",
+    )?
+    .execute(params![
+        id.to_string(),
+        new.plan_id.to_string(),
+        new.rules_id.as_str(),
+        new.rules_version.get(),
+        new.case_id,
+        new.facts.to_string(),
+        new.result,
+        new.decision,
+        new.explanation.to_string(),
+        new.amount.as_ref().map(|a| a.value.to_string()),
+        new.amount.as_ref().map(|a| a.currency.clone()),
+        new.evaluated_by,
+        now.as_micros(),
+    ])?;
+    Ok(Ok(EvaluationRecord {
+        id,
+        evaluation: new.clone(),
+        outcome: None,
+        outcome_at: None,
+        evaluated_at: now,
+    }))
+}
+
+pub(crate) fn set_outcome(
+    conn: &Connection,
+    plan: PlanId,
+    rules: &RecordId,
+    id: EvaluationId,
+    outcome: &str,
+    amount: Option<&caseload_domain::Amount>,
+) -> Refusable<EvaluationRecord> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE evaluations SET outcome = ?1, outcome_at = ?2, \
+             amount_value = coalesce(?3, amount_value), amount_currency = coalesce(?4, amount_currency) \
+             WHERE plan_id = ?5 AND rules_id = ?6 AND id = ?7",
+        )?
+        .execute(params![
+            outcome,
+            Timestamp::now().as_micros(),
+            amount.map(|a| a.value.to_string()),
+            amount.map(|a| a.currency.clone()),
+            plan.to_string(),
+            rules.as_str(),
+            id.to_string()
+        ])?;
+    if changed == 0 {
+        return Ok(Err(missing_evaluation(plan, rules, id)));
+    }
+    match reads::evaluation(conn, plan, rules, id)? {
+        Some(row) => Ok(EvaluationRecord::try_from(row)),
+        None => Ok(Err(missing_evaluation(plan, rules, id))),
+    }
+}
+
+pub(crate) fn save_backtest(conn: &Connection, new: &NewBacktest) -> Refusable<BacktestRecord> {
+    if let Err(missing) = subject_exists(conn, new.plan_id, &Subject::Rules(new.rules_id.clone()))?
+    {
+        return Ok(Err(missing));
+    }
+    let id = BacktestId::new();
+    let now = Timestamp::now();
+    conn.prepare_cached(
+        "INSERT INTO backtests (id, plan_id, rules_id, rules_version, proposal, report, summary, run_by, run_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        id.to_string(),
+        new.plan_id.to_string(),
+        new.rules_id.as_str(),
+        new.rules_version.get(),
+        new.proposal.to_string(),
+        new.report.to_string(),
+        new.summary,
+        new.run_by,
+        now.as_micros(),
+    ])?;
+    Ok(Ok(BacktestRecord {
+        id,
+        backtest: new.clone(),
+        run_at: now,
+    }))
+}
