@@ -7,13 +7,31 @@
 # and prints requests/sec, p50/p99 latency and the ratios Retrieve/fixed (target >= 0.5)
 # and Create/echo (target >= 0.25). Results also go to bench/results/load-<date>.md.
 #
-# Environment: DURATION (default 10s), CONNECTIONS (32), THREADS (2),
+# This machine's throughput drifts by a third from one run to the next (shared cores), so the
+# four scenarios run in ROUNDS alternating rounds and the report uses each scenario's median.
+#
+# By default (PIN=1, on a machine with at least 2 cores) the servers run on core 0 and wrk on
+# core 1, so the load generator does not take CPU from the server it measures; PIN=0 lets
+# them share all cores.
+#
+# Environment: DURATION (default 10s), ROUNDS (3), PIN (1), CONNECTIONS (32), THREADS (2, or 1 pinned),
 #              BASELINE_PORT (18181), CASELOAD_PORT (18182), CARGO_TARGET_DIR.
 set -euo pipefail
 
 DURATION="${DURATION:-10s}"
+ROUNDS="${ROUNDS:-3}"
 CONNECTIONS="${CONNECTIONS:-32}"
-THREADS="${THREADS:-2}"
+PIN="${PIN:-1}"
+SERVER_CPU=()
+WRK_CPU=()
+if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+    SERVER_CPU=(taskset -c 0)
+    WRK_CPU=(taskset -c 1)
+    THREADS="${THREADS:-1}"
+else
+    PIN=0
+    THREADS="${THREADS:-2}"
+fi
 BASELINE_PORT="${BASELINE_PORT:-18181}"
 CASELOAD_PORT="${CASELOAD_PORT:-18182}"
 
@@ -72,9 +90,9 @@ for port in "$BASELINE_PORT" "$CASELOAD_PORT"; do
 done
 
 echo "==> starting baseline on $BASELINE_URL and caseload on $CASELOAD_URL (db in $WORK)"
-"$BASELINE_BIN" "127.0.0.1:$BASELINE_PORT" >"$WORK/baseline.log" 2>&1 &
+"${SERVER_CPU[@]}" "$BASELINE_BIN" "127.0.0.1:$BASELINE_PORT" >"$WORK/baseline.log" 2>&1 &
 BASELINE_PID=$!
-RUST_LOG=warn "$CASELOAD_BIN" --listen "127.0.0.1:$CASELOAD_PORT" \
+RUST_LOG=warn "${SERVER_CPU[@]}" "$CASELOAD_BIN" --listen "127.0.0.1:$CASELOAD_PORT" \
     --database-url "sqlite://$WORK/bench.db" >"$WORK/caseload.log" 2>&1 &
 CASELOAD_PID=$!
 
@@ -120,7 +138,7 @@ run() {
     local args=(-t "$THREADS" -c "$CONNECTIONS" -d "$DURATION" --latency)
     [ -n "$lua" ] && args+=(-s "$lua")
     echo "==> $key: wrk ${args[*]} $url"
-    out="$(wrk "${args[@]}" "$url")"
+    out="$("${WRK_CPU[@]}" wrk "${args[@]}" "$url")"
     printf '%s\n' "$out" >"$WORK/$key.wrk"
     RPS[$key]="$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")"
     P50[$key]="$(awk '$1 == "50%" {print $2}' <<<"$out")"
@@ -133,10 +151,22 @@ run() {
     [ -n "${RPS[$key]}" ] || { printf '%s\n' "$out" >&2; die "could not parse wrk output for $key"; }
 }
 
-run fixed    "$BASELINE_URL/fixed"
-run retrieve "$CASELOAD_URL$RETRIEVE_PATH"
-run echo     "$BASELINE_URL/echo" "$WORK/post.lua"
-run create   "$CASELOAD_URL/CustomerCaseManagement/Create" "$WORK/post.lua"
+declare -A ALL
+for round in $(seq 1 "$ROUNDS"); do
+    echo "==> round $round of $ROUNDS"
+    run fixed    "$BASELINE_URL/fixed"
+    run retrieve "$CASELOAD_URL$RETRIEVE_PATH"
+    run echo     "$BASELINE_URL/echo" "$WORK/post.lua"
+    run create   "$CASELOAD_URL/CustomerCaseManagement/Create" "$WORK/post.lua"
+    for k in fixed retrieve echo create; do
+        ALL[$k]="${ALL[$k]:-} ${RPS[$k]}"
+    done
+done
+# The median run of each scenario (by req/s) is the one reported.
+median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+for k in fixed retrieve echo create; do
+    RPS[$k]="$(median "${ALL[$k]}")"
+done
 
 if ! kill -0 "$CASELOAD_PID" 2>/dev/null; then
     echo "--- caseload log:" >&2; cat "$WORK/caseload.log" >&2
@@ -159,11 +189,11 @@ declare -A NAME=(
 )
 
 table() {
-    echo "| scenario | req/s | p50 | p99 | non-2xx + socket errors |"
-    echo "|---|---:|---:|---:|---:|"
+    echo "| scenario | median req/s | all rounds | p50 | p99 (last round) | non-2xx + socket errors |"
+    echo "|---|---:|---|---:|---:|---:|"
     local k
     for k in "${LABELS[@]}"; do
-        echo "| ${NAME[$k]} | ${RPS[$k]} | ${P50[$k]} | ${P99[$k]} | ${BAD[$k]} |"
+        echo "| ${NAME[$k]} | ${RPS[$k]} |${ALL[$k]} | ${P50[$k]} | ${P99[$k]} | ${BAD[$k]} |"
     done
     echo
     echo "| ratio | value | target | verdict |"
@@ -174,7 +204,8 @@ table() {
 
 REPORT="$(table)"
 echo
-echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION on $(nproc) cores (wrk shares them with the servers)"
+if [ "$PIN" = 1 ]; then WHERE="servers on core 0, wrk on core 1"; else WHERE="wrk shares all $(nproc) cores with the servers"; fi
+echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $ROUNDS alternating rounds; $WHERE"
 echo
 printf '%s\n' "$REPORT"
 
@@ -184,7 +215,7 @@ RESULT_FILE="$ROOT/bench/results/load-$DATE.md"
     echo "# Load test $DATE"
     echo
     echo "- commit: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)$(cd "$ROOT" && git diff --quiet 2>/dev/null || echo ' (dirty)')"
-    echo "- wrk: $THREADS threads, $CONNECTIONS connections, $DURATION per run; $(nproc) cores shared by wrk and the servers"
+    echo "- wrk: $THREADS threads, $CONNECTIONS connections, $DURATION per run, $ROUNDS alternating rounds (medians); $WHERE"
     echo "- caseload: SQLite file in a temp dir, RUST_LOG=warn; POST body \`$BODY\`"
     echo
     printf '%s\n' "$REPORT"

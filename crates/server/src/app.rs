@@ -38,7 +38,11 @@ impl Application {
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("binding {}", settings.listen))?;
-        let router = api::router(api::AppState { db: db.clone() }, settings);
+        let state = api::AppState {
+            db: db.clone(),
+            body_timeout: settings.body_timeout(),
+        };
+        let router = api::router(state, settings);
         Ok(Self {
             listener,
             db,

@@ -81,14 +81,16 @@ pub struct Settings {
     #[arg(long, env = "CASELOAD_BODY_LIMIT_BYTES", default_value_t = 1024 * 1024, global = true)]
     pub body_limit_bytes: usize,
 
-    /// Seconds a request may take, body included, before it is answered with 408.
+    /// Seconds a client may take to send a request body before it is answered with 408, so
+    /// slow senders cannot hold connections. (Reads are bounded by the database timeouts,
+    /// criterion evaluations by their own budgets.)
     #[arg(
         long,
-        env = "CASELOAD_REQUEST_TIMEOUT_SECS",
+        env = "CASELOAD_BODY_TIMEOUT_SECS",
         default_value_t = 30,
         global = true
     )]
-    pub request_timeout_secs: u64,
+    pub body_timeout_secs: u64,
 
     /// Seconds given to in-flight requests to finish after SIGTERM or SIGINT.
     #[arg(
@@ -119,8 +121,8 @@ impl Settings {
         cli.settings
     }
 
-    /// The request timeout.
-    pub fn request_timeout(&self) -> Duration {
-        Duration::from_secs(self.request_timeout_secs)
+    /// The request body deadline.
+    pub fn body_timeout(&self) -> Duration {
+        Duration::from_secs(self.body_timeout_secs)
     }
 }

@@ -14,31 +14,37 @@ use caseload_domain::{
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use super::AppState;
 use super::error::ApiError;
 
 /// A request body that is a JSON object, sent as `application/json`.
 pub struct JsonObject(pub Map<String, Value>);
 
-impl<S: Send + Sync> FromRequest<S> for JsonObject {
+impl FromRequest<AppState> for JsonObject {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
         if !is_json(req.headers().get(header::CONTENT_TYPE)) {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "request body must be sent as application/json",
             ));
         }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e: BytesRejection| {
-                let status = e.status();
-                if status == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(status, "request body is larger than the limit")
-                } else {
-                    ApiError::new(status, format!("request body could not be read: {e}"))
-                }
-            })?;
+        let body = tokio::time::timeout(state.body_timeout, Bytes::from_request(req, state));
+        let bytes = body.await.map_err(|_| {
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "the request body took too long to arrive",
+            )
+        })?;
+        let bytes = bytes.map_err(|e: BytesRejection| {
+            let status = e.status();
+            if status == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(status, "request body is larger than the limit")
+            } else {
+                ApiError::new(status, format!("request body could not be read: {e}"))
+            }
+        })?;
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(Value::Object(map)) => Ok(Self(map)),
             Ok(_) => Err(ApiError::bad_request("request body must be a JSON object")),

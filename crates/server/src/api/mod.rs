@@ -21,7 +21,6 @@ use caseload_store::Database;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 use utoipa::OpenApi;
@@ -36,6 +35,8 @@ use error::{ApiError, HTTPError};
 pub struct AppState {
     /// The store.
     pub db: Arc<dyn Database>,
+    /// How long a client may take to send a request body.
+    pub body_timeout: std::time::Duration,
 }
 
 #[derive(OpenApi)]
@@ -89,17 +90,22 @@ pub fn router(state: AppState, settings: &Settings) -> axum::Router {
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
         }))
-        .layer(axum::middleware::from_fn(error_body))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            settings.request_timeout(),
-        ));
+        .layer(axum::middleware::map_response(error_body));
     routes
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(settings.body_limit_bytes))
         .with_state(state)
         .layer(middleware)
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    let path: String = uri.path().chars().take(200).collect();
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("method {method} is not allowed on {path}"),
+    )
 }
 
 async fn not_found(method: Method, uri: Uri) -> ApiError {
@@ -109,11 +115,9 @@ async fn not_found(method: Method, uri: Uri) -> ApiError {
 
 /// Gives every error the framework or a layer produced (405, 408, 413, ...) the BIAN
 /// `HTTPError` body; errors from our handlers already have it.
-async fn error_body(req: Request<Body>, next: axum::middleware::Next) -> Response {
-    let method = req.method().clone();
-    let mut response = next.run(req).await;
+async fn error_body(mut response: Response) -> Response {
     let status = response.status();
-    if status == StatusCode::PAYLOAD_TOO_LARGE {
+    if status == StatusCode::PAYLOAD_TOO_LARGE || status == StatusCode::REQUEST_TIMEOUT {
         // The rest of the body was not read: the connection cannot be reused.
         response
             .headers_mut()
@@ -131,8 +135,8 @@ async fn error_body(req: Request<Body>, next: axum::middleware::Next) -> Respons
     }
     let (mut parts, _) = response.into_parts();
     let message = match status {
-        StatusCode::METHOD_NOT_ALLOWED => format!("method {method} is not allowed on this path"),
-        StatusCode::REQUEST_TIMEOUT => "the request took too long".to_owned(),
+        StatusCode::METHOD_NOT_ALLOWED => "method not allowed on this path".to_owned(),
+        StatusCode::REQUEST_TIMEOUT => "the request body took too long to arrive".to_owned(),
         StatusCode::PAYLOAD_TOO_LARGE => "request body is larger than the limit".to_owned(),
         other => other.canonical_reason().unwrap_or("error").to_owned(),
     };

@@ -89,4 +89,30 @@ on_both_backends! {
             assert!(msg.contains("page"), "{query}: {msg}");
         }
     }
+
+    async fn a_body_that_arrives_too_slowly_is_408_and_changes_nothing(app: TestApp) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let id = app.create_plan(&json!({})).await;
+        let mut stream = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
+        let head = format!(
+            "PUT /CustomerCaseManagement/{id}/Update HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{{\"Cust"
+        );
+        stream.write_all(head.as_bytes()).await.expect("send part of the request");
+        let mut answer = Vec::new();
+        let read = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            let mut chunk = [0u8; 1024];
+            while !String::from_utf8_lossy(&answer).contains("}") {
+                match stream.read(&mut chunk).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => answer.extend_from_slice(&chunk[..n]),
+                }
+            }
+        })
+        .await;
+        let text = String::from_utf8_lossy(&answer);
+        assert!(read.is_ok(), "the server answers a stalled body within its deadline: {text}");
+        assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+        assert!(text.contains("\"status_code\":\"408\""), "{text}");
+        assert_eq!(app.get(&format!("/CustomerCaseManagement/{id}/Retrieve")).await.etag(), "\"1\"");
+    }
 }

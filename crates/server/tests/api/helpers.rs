@@ -177,6 +177,7 @@ impl TestApp {
     async fn serve(backend: Backend, url: &str) -> Self {
         let mut settings = Settings::for_database(url);
         settings.db_max_connections = 8;
+        settings.body_timeout_secs = 2;
         let app = Application::build(&settings).await.expect("service starts");
         let addr = app.local_addr();
         let (stop, stopped) = oneshot::channel::<()>();
