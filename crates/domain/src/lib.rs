@@ -13,6 +13,7 @@ pub mod intervention;
 pub mod money;
 pub mod page;
 pub mod record;
+pub mod staffing;
 
 pub use evaluation::{
     BacktestRecord, EvaluationRecord, HistorySummary, NewBacktest, NewEvaluation,

@@ -9,10 +9,23 @@
 //!   result, bounded cost) and evaluating with an explanation of each sub-condition;
 //! - [`settings`]: the settings as clients send them, validated together;
 //! - [`backtest`]: replaying recorded cases under current and proposed settings.
+//!
+//! Private modules beside [`expression`] do its work; its module doc says which does what.
 
 pub mod backtest;
+mod check;
+mod compile;
+mod cost;
+mod evaluate;
 pub mod expression;
+mod facts;
+mod names;
 pub mod settings;
+mod size;
+mod span;
+#[cfg(test)]
+mod test_support;
+mod value;
 
 pub use backtest::{Backtest, BacktestCase, Flip};
 pub use expression::{Condition, Evaluation, EvaluationError, Expression, ExpressionError};

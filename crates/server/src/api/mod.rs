@@ -53,6 +53,7 @@ The BIAN v12 operations at their contract paths, and a REST facade over the same
         (name = "BQ - Rules", description = "BIAN behaviour qualifier: case resolution criteria"),
         (name = "BQ - Performance", description = "BIAN behaviour qualifier: unit performance analysis"),
         (name = "REST facade", description = "The same records as resources"),
+        (name = "Staffing", description = "Queueing models for staffing: Erlang C"),
         (name = "Operations", description = "Health checks"),
     )
 )]

@@ -11,4 +11,5 @@ mod errors;
 mod facade;
 mod persistence;
 mod service;
+mod staffing;
 mod workflow;

@@ -6,6 +6,7 @@ mod criteria;
 mod plans;
 mod records;
 mod requests;
+mod staffing;
 
 use utoipa_axum::router::OpenApiRouter;
 
@@ -19,4 +20,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(records::routes())
         .merge(requests::routes())
         .merge(criteria::routes())
+        .merge(staffing::routes())
 }

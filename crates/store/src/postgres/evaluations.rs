@@ -1,0 +1,197 @@
+//! A criterion's recorded evaluations, their outcomes and its back-tests on PostgreSQL.
+//! New evaluations and back-tests key-share-lock the plan and the criterion, so neither can
+//! be deleted under them; reads that find nothing check that the criterion exists.
+
+use async_trait::async_trait;
+use caseload_domain::{
+    Amount, BacktestId, BacktestRecord, EvaluationId, EvaluationRecord, HistorySummary,
+    NewBacktest, NewEvaluation, Page, PageRequest, PlanId, RecordId, Timestamp,
+};
+
+use super::{PgStore, lock_plan, require_rules};
+use crate::rows::{BacktestRow, EvaluationRow, missing_evaluation};
+use crate::{EvaluationStore, StoreError, paginate};
+
+// `rows::EVALUATION_COLUMNS` and `rows::BACKTEST_COLUMNS` name the JSON columns bare, which
+// SQLite returns as text; here JSONB must be cast to be read as text.
+const EVALUATION_COLUMNS: &str = "id, plan_id, rules_id, rules_version, case_id, \
+     facts::text AS facts, result, decision, explanation::text AS explanation, amount_value, \
+     amount_currency, outcome, outcome_at, evaluated_by, evaluated_at";
+const BACKTEST_COLUMNS: &str = "id, plan_id, rules_id, rules_version, \
+     proposal::text AS proposal, report::text AS report, summary, run_by, run_at";
+
+#[async_trait]
+impl EvaluationStore for PgStore {
+    async fn record_evaluation(&self, new: NewEvaluation) -> Result<EvaluationRecord, StoreError> {
+        let mut tx = self.begin().await?;
+        lock_plan(&mut tx, new.plan_id).await?;
+        require_rules(&mut tx, new.plan_id, &new.rules_id, true).await?;
+        let row: EvaluationRow = sqlx::query_as(&format!(
+            "INSERT INTO evaluations (id, plan_id, rules_id, rules_version, case_id, facts, \
+             result, decision, explanation, amount_value, amount_currency, evaluated_by, \
+             evaluated_at) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9::jsonb, $10, $11, \
+             $12, $13) RETURNING {EVALUATION_COLUMNS}"
+        ))
+        .bind(EvaluationId::new().to_string())
+        .bind(new.plan_id.to_string())
+        .bind(new.rules_id.as_str())
+        .bind(new.rules_version.get())
+        .bind(new.case_id.as_deref())
+        .bind(new.facts.to_string())
+        .bind(new.result)
+        .bind(new.decision.as_deref())
+        .bind(new.explanation.to_string())
+        .bind(new.amount.as_ref().map(|a| a.value.to_string()))
+        .bind(new.amount.as_ref().map(|a| a.currency.as_str()))
+        .bind(&new.evaluated_by)
+        .bind(Timestamp::now().as_micros())
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        row.try_into()
+    }
+
+    async fn set_outcome(
+        &self,
+        plan: PlanId,
+        rules: RecordId,
+        id: EvaluationId,
+        outcome: String,
+        amount: Option<Amount>,
+    ) -> Result<EvaluationRecord, StoreError> {
+        let row: Option<EvaluationRow> = sqlx::query_as(&format!(
+            "UPDATE evaluations SET outcome = $1, outcome_at = $2, \
+             amount_value = COALESCE($3, amount_value), \
+             amount_currency = COALESCE($4, amount_currency) \
+             WHERE id = $5 AND plan_id = $6 AND rules_id = $7 RETURNING {EVALUATION_COLUMNS}"
+        ))
+        .bind(&outcome)
+        .bind(Timestamp::now().as_micros())
+        .bind(amount.as_ref().map(|a| a.value.to_string()))
+        .bind(amount.as_ref().map(|a| a.currency.as_str()))
+        .bind(id.to_string())
+        .bind(plan.to_string())
+        .bind(rules.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.ok_or_else(|| missing_evaluation(plan, &rules, id))?
+            .try_into()
+    }
+
+    async fn evaluations(
+        &self,
+        plan: PlanId,
+        rules: RecordId,
+        page: PageRequest,
+    ) -> Result<Page<EvaluationRecord>, StoreError> {
+        let rows: Vec<EvaluationRow> = sqlx::query_as(&format!(
+            "SELECT {EVALUATION_COLUMNS} FROM evaluations WHERE plan_id = $1 AND rules_id = $2 \
+             AND ($3::text IS NULL OR id < $3) ORDER BY id DESC LIMIT $4"
+        ))
+        .bind(plan.to_string())
+        .bind(rules.as_str())
+        .bind(page.after.as_deref())
+        .bind(i64::from(page.size.get()) + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        if rows.is_empty() {
+            require_rules(&mut *self.pool.acquire().await?, plan, &rules, false).await?;
+        }
+        let items = rows
+            .into_iter()
+            .map(EvaluationRecord::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(paginate(items, &page, |e| e.id.to_string()))
+    }
+
+    async fn history_summary(
+        &self,
+        plan: PlanId,
+        rules: RecordId,
+    ) -> Result<HistorySummary, StoreError> {
+        // One statement, so counts and dates come from the same snapshot. Outcome names
+        // sort byte-wise (`COLLATE "C"`), as SQLite sorts them.
+        let mix: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+            "SELECT COALESCE(outcome, 'pending') AS name, COUNT(*), MIN(evaluated_at), \
+             MAX(evaluated_at) FROM evaluations WHERE plan_id = $1 AND rules_id = $2 \
+             GROUP BY 1 ORDER BY 2 DESC, COALESCE(outcome, 'pending') COLLATE \"C\"",
+        )
+        .bind(plan.to_string())
+        .bind(rules.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        if mix.is_empty() {
+            require_rules(&mut *self.pool.acquire().await?, plan, &rules, false).await?;
+        }
+        Ok(HistorySummary {
+            count: mix.iter().map(|(_, n, _, _)| n).sum(),
+            first: mix.iter().map(|m| m.2).min().map(Timestamp::from_micros),
+            last: mix.iter().map(|m| m.3).max().map(Timestamp::from_micros),
+            outcomes: mix.into_iter().map(|(name, n, _, _)| (name, n)).collect(),
+        })
+    }
+
+    async fn samples(
+        &self,
+        plan: PlanId,
+        rules: RecordId,
+        limit: u32,
+    ) -> Result<Vec<EvaluationRecord>, StoreError> {
+        let rows: Vec<EvaluationRow> = sqlx::query_as(&format!(
+            "SELECT {EVALUATION_COLUMNS} FROM evaluations WHERE plan_id = $1 AND rules_id = $2 \
+             ORDER BY id DESC LIMIT $3"
+        ))
+        .bind(plan.to_string())
+        .bind(rules.as_str())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        if rows.is_empty() {
+            require_rules(&mut *self.pool.acquire().await?, plan, &rules, false).await?;
+        }
+        rows.into_iter().map(EvaluationRecord::try_from).collect()
+    }
+
+    async fn save_backtest(&self, new: NewBacktest) -> Result<BacktestRecord, StoreError> {
+        let mut tx = self.begin().await?;
+        lock_plan(&mut tx, new.plan_id).await?;
+        require_rules(&mut tx, new.plan_id, &new.rules_id, true).await?;
+        let row: BacktestRow = sqlx::query_as(&format!(
+            "INSERT INTO backtests (id, plan_id, rules_id, rules_version, proposal, report, \
+             summary, run_by, run_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, $9) \
+             RETURNING {BACKTEST_COLUMNS}"
+        ))
+        .bind(BacktestId::new().to_string())
+        .bind(new.plan_id.to_string())
+        .bind(new.rules_id.as_str())
+        .bind(new.rules_version.get())
+        .bind(new.proposal.to_string())
+        .bind(new.report.to_string())
+        .bind(&new.summary)
+        .bind(&new.run_by)
+        .bind(Timestamp::now().as_micros())
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        row.try_into()
+    }
+
+    async fn latest_backtest(
+        &self,
+        plan: PlanId,
+        rules: RecordId,
+    ) -> Result<Option<BacktestRecord>, StoreError> {
+        let row: Option<BacktestRow> = sqlx::query_as(&format!(
+            "SELECT {BACKTEST_COLUMNS} FROM backtests WHERE plan_id = $1 AND rules_id = $2 \
+             ORDER BY id DESC LIMIT 1"
+        ))
+        .bind(plan.to_string())
+        .bind(rules.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        if row.is_none() {
+            require_rules(&mut *self.pool.acquire().await?, plan, &rules, false).await?;
+        }
+        row.map(BacktestRecord::try_from).transpose()
+    }
+}

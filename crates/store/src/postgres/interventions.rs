@@ -1,0 +1,215 @@
+//! Intervention requests on PostgreSQL: creation under a key-share lock on what they are
+//! about, filtered listing, and status moves serialised across instances by a row lock,
+//! each appended to `intervention_transitions`.
+
+use async_trait::async_trait;
+use caseload_domain::{
+    ChildKind, Intervention, InterventionId, InterventionStatus, NewIntervention, Page,
+    PageRequest, PlanId, RecordId, RecordMeta, Subject, Timestamp, Transition, Version,
+};
+use sqlx::PgConnection;
+
+use super::{PgStore, lock_plan, plan_exists};
+use crate::rows::{
+    InterventionRow, TransitionRow, missing_intervention, missing_plan, missing_record, table,
+};
+use crate::{InterventionFilter, InterventionStore, StatusChange, StoreError, paginate};
+
+const TRANSITION_COLUMNS: &str = "from_status, to_status, changed_by, comment, changed_at";
+const INTERVENTION_COLUMNS: &str = "id, plan_id, subject_kind, subject_id, reason, \
+     requested_action, details::text AS details, requester, status, version, created_at, updated_at";
+
+/// An intervention's lifecycle, oldest move first.
+async fn transitions_of(
+    conn: &mut PgConnection,
+    id: InterventionId,
+) -> Result<Vec<Transition>, StoreError> {
+    let rows: Vec<TransitionRow> = sqlx::query_as(&format!(
+        "SELECT {TRANSITION_COLUMNS} FROM intervention_transitions \
+         WHERE intervention_id = $1 ORDER BY seq"
+    ))
+    .bind(id.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter().map(Transition::try_from).collect()
+}
+
+#[async_trait]
+impl InterventionStore for PgStore {
+    async fn create_intervention(&self, new: NewIntervention) -> Result<Intervention, StoreError> {
+        let mut tx = self.begin().await?;
+        lock_plan(&mut tx, new.plan_id).await?;
+        if let Some((kind, id)) = match &new.subject {
+            Subject::Plan => None,
+            Subject::Rules(id) => Some((ChildKind::Rules, id)),
+            Subject::Performance(id) => Some((ChildKind::Performance, id)),
+        } {
+            let found: Option<i32> = sqlx::query_scalar(&format!(
+                "SELECT 1 FROM {} WHERE plan_id = $1 AND id = $2 FOR KEY SHARE",
+                table(kind)
+            ))
+            .bind(new.plan_id.to_string())
+            .bind(id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            if found.is_none() {
+                return Err(missing_record(kind, new.plan_id, id));
+            }
+        }
+        let id = InterventionId::new();
+        let now = Timestamp::now();
+        sqlx::query(
+            "INSERT INTO interventions (id, plan_id, subject_kind, subject_id, reason, \
+             requested_action, details, requester, status, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, 1, $10, $10)",
+        )
+        .bind(id.to_string())
+        .bind(new.plan_id.to_string())
+        .bind(new.subject.kind_name())
+        .bind(new.subject.record_id().map(RecordId::as_str))
+        .bind(new.reason.as_deref())
+        .bind(new.requested_action.as_deref())
+        .bind(new.details.to_json())
+        .bind(&new.requester)
+        .bind(InterventionStatus::Open.as_str())
+        .bind(now.as_micros())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Intervention {
+            id,
+            request: new,
+            status: InterventionStatus::Open,
+            meta: RecordMeta {
+                version: Version::FIRST,
+                created_at: now,
+                updated_at: now,
+            },
+        })
+    }
+
+    async fn interventions(
+        &self,
+        plan: PlanId,
+        filter: InterventionFilter,
+        page: PageRequest,
+    ) -> Result<Page<Intervention>, StoreError> {
+        let kind = filter.subject.as_ref().map(|s| s.kind_name());
+        let subject_id = filter
+            .subject
+            .as_ref()
+            .and_then(|s| s.record_id())
+            .map(RecordId::as_str);
+        let rows: Vec<InterventionRow> = sqlx::query_as(&format!(
+            "SELECT {INTERVENTION_COLUMNS} FROM interventions WHERE plan_id = $1 \
+             AND ($2::text IS NULL OR subject_kind = $2) AND ($3::text IS NULL OR subject_id = $3) \
+             AND ($4::text IS NULL OR status = $4) AND ($5::text IS NULL OR id < $5) \
+             ORDER BY id DESC LIMIT $6"
+        ))
+        .bind(plan.to_string())
+        .bind(kind)
+        .bind(subject_id)
+        .bind(filter.status.map(|s| s.as_str()))
+        .bind(page.after.as_deref())
+        .bind(i64::from(page.size.get()) + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        if rows.is_empty() && !plan_exists(&mut *self.pool.acquire().await?, plan).await? {
+            return Err(missing_plan(plan));
+        }
+        let items = rows
+            .into_iter()
+            .map(Intervention::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(paginate(items, &page, |i| i.id.to_string()))
+    }
+
+    async fn intervention(
+        &self,
+        plan: PlanId,
+        id: InterventionId,
+    ) -> Result<(Intervention, Vec<Transition>), StoreError> {
+        // One snapshot for both reads, so the lifecycle matches the status.
+        let mut tx = self.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        let row: Option<InterventionRow> = sqlx::query_as(&format!(
+            "SELECT {INTERVENTION_COLUMNS} FROM interventions WHERE id = $1 AND plan_id = $2"
+        ))
+        .bind(id.to_string())
+        .bind(plan.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let intervention =
+            Intervention::try_from(row.ok_or_else(|| missing_intervention(plan, id))?)?;
+        let transitions = transitions_of(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok((intervention, transitions))
+    }
+
+    async fn transition(
+        &self,
+        plan: PlanId,
+        id: InterventionId,
+        change: StatusChange,
+    ) -> Result<(Intervention, Vec<Transition>), StoreError> {
+        let mut tx = self.begin().await?;
+        // The row lock serialises moves of one intervention across instances.
+        let row: Option<InterventionRow> = sqlx::query_as(&format!(
+            "SELECT {INTERVENTION_COLUMNS} FROM interventions WHERE id = $1 AND plan_id = $2 \
+             FOR UPDATE"
+        ))
+        .bind(id.to_string())
+        .bind(plan.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let current = Intervention::try_from(row.ok_or_else(|| missing_intervention(plan, id))?)?;
+        if change.expected.is_some_and(|v| v != current.meta.version) {
+            return Err(StoreError::VersionMismatch {
+                current: Some(current.meta.version.get()),
+            });
+        }
+        current.status.check_move(change.to)?;
+        let now = Timestamp::now().as_micros();
+        let row: InterventionRow = sqlx::query_as(&format!(
+            "UPDATE interventions SET status = $1, version = version + 1, updated_at = $2 \
+             WHERE id = $3 RETURNING {INTERVENTION_COLUMNS}"
+        ))
+        .bind(change.to.as_str())
+        .bind(now)
+        .bind(id.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO intervention_transitions (intervention_id, seq, from_status, to_status, \
+             changed_by, comment, changed_at) VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 \
+             FROM intervention_transitions WHERE intervention_id = $1), $2, $3, $4, $5, $6)",
+        )
+        .bind(id.to_string())
+        .bind(current.status.as_str())
+        .bind(change.to.as_str())
+        .bind(&change.by)
+        .bind(change.comment.as_deref())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let transitions = transitions_of(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok((row.try_into()?, transitions))
+    }
+
+    async fn open_interventions(&self, plan: PlanId, subject: Subject) -> Result<i64, StoreError> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM interventions WHERE plan_id = $1 AND subject_kind = $2 \
+             AND ($3::text IS NULL OR subject_id = $3) AND status = $4",
+        )
+        .bind(plan.to_string())
+        .bind(subject.kind_name())
+        .bind(subject.record_id().map(RecordId::as_str))
+        .bind(InterventionStatus::Open.as_str())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(count)
+    }
+}

@@ -1,0 +1,129 @@
+//! The PostgreSQL backend, for many stateless caseload instances sharing one database.
+//! Every write is one transaction; version checks and merges happen in SQL, so concurrent
+//! instances never lose an update.
+//!
+//! This module holds the store, its connection and migrations, and the helpers the
+//! capabilities share (existence checks and key-share locks); each capability's SQL lives
+//! in its own file:
+//!
+//! - [`plans`]: management plans ([`PlanStore`](crate::PlanStore));
+//! - [`records`]: criteria and performance analyses with their version history
+//!   ([`RecordStore`](crate::RecordStore));
+//! - [`evaluations`]: recorded evaluations, outcomes and back-tests
+//!   ([`EvaluationStore`](crate::EvaluationStore));
+//! - [`interventions`]: intervention requests and their lifecycle
+//!   ([`InterventionStore`](crate::InterventionStore)).
+
+mod evaluations;
+mod interventions;
+mod plans;
+mod records;
+
+use async_trait::async_trait;
+use caseload_domain::{ChildKind, PlanId, RecordId, WriteMode};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::{PgConnection, Postgres, Transaction};
+
+use crate::rows::{missing_plan, missing_record, table};
+use crate::{Backend, ConnectOptions, Database, StoreError};
+
+/// The PostgreSQL store.
+pub(crate) struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects and applies pending migrations (serialised across instances by an advisory
+    /// lock).
+    pub(crate) async fn open(url: &str, options: &ConnectOptions) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(options.acquire_timeout)
+            .connect(url)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    async fn begin(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
+        Ok(self.pool.begin().await?)
+    }
+}
+
+/// The SQL for a JSONB column's new value: `value` merged over the old one, or replacing it.
+fn merge_sql(mode: WriteMode, column: &str, value: &str) -> String {
+    match mode {
+        WriteMode::Merge => format!("{column} || {value}"),
+        WriteMode::Replace => value.to_owned(),
+    }
+}
+
+/// Whether the plan exists.
+async fn plan_exists(conn: &mut PgConnection, id: PlanId) -> Result<bool, StoreError> {
+    let found: Option<i32> = sqlx::query_scalar("SELECT 1 FROM plans WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// Fails with "not found" unless the plan exists; share-locks it so it keeps existing until
+/// the transaction ends.
+async fn lock_plan(conn: &mut PgConnection, plan: PlanId) -> Result<(), StoreError> {
+    let found: Option<i32> = sqlx::query_scalar("SELECT 1 FROM plans WHERE id = $1 FOR KEY SHARE")
+        .bind(plan.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    found.map(|_| ()).ok_or_else(|| missing_plan(plan))
+}
+
+/// Whether a record exists; with `lock`, share-locks it so it keeps existing until the
+/// transaction ends.
+async fn record_exists(
+    conn: &mut PgConnection,
+    kind: ChildKind,
+    plan: PlanId,
+    id: &RecordId,
+    lock: bool,
+) -> Result<bool, StoreError> {
+    let found: Option<i32> = sqlx::query_scalar(&format!(
+        "SELECT 1 FROM {} WHERE plan_id = $1 AND id = $2{}",
+        table(kind),
+        if lock { " FOR KEY SHARE" } else { "" }
+    ))
+    .bind(plan.to_string())
+    .bind(id.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(found.is_some())
+}
+
+/// Fails with "not found" unless the criterion exists.
+async fn require_rules(
+    conn: &mut PgConnection,
+    plan: PlanId,
+    rules: &RecordId,
+    lock: bool,
+) -> Result<(), StoreError> {
+    if record_exists(conn, ChildKind::Rules, plan, rules, lock).await? {
+        Ok(())
+    } else {
+        Err(missing_record(ChildKind::Rules, plan, rules))
+    }
+}
+
+#[async_trait]
+impl Database for PgStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    async fn ready(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,115 @@
+//! Management plans on PostgreSQL: create, update (merge or replace, optionally at an
+//! expected version), read and list.
+
+use async_trait::async_trait;
+use caseload_domain::{
+    Change, Fields, Page, PageRequest, Plan, PlanId, RecordMeta, Timestamp, Version,
+};
+
+use super::{PgStore, merge_sql};
+use crate::rows::{PlanRow, missing_plan};
+use crate::{PlanStore, StoreError, paginate};
+
+const PLAN_COLUMNS: &str = "id, fields::text AS fields, version, created_at, updated_at";
+
+#[async_trait]
+impl PlanStore for PgStore {
+    async fn create_plan(&self, fields: Fields) -> Result<Plan, StoreError> {
+        let id = PlanId::new();
+        let now = Timestamp::now();
+        sqlx::query(
+            "INSERT INTO plans (id, fields, version, created_at, updated_at) \
+             VALUES ($1, $2::jsonb, 1, $3, $3)",
+        )
+        .bind(id.to_string())
+        .bind(fields.to_json())
+        .bind(now.as_micros())
+        .execute(&self.pool)
+        .await?;
+        Ok(Plan {
+            id,
+            fields,
+            meta: RecordMeta {
+                version: Version::FIRST,
+                created_at: now,
+                updated_at: now,
+            },
+        })
+    }
+
+    async fn update_plan(&self, id: PlanId, change: Change) -> Result<Plan, StoreError> {
+        let mut tx = self.begin().await?;
+        let sql = format!(
+            "UPDATE plans SET fields = {}, version = version + 1, updated_at = $2 \
+             WHERE id = $3 AND ($4::bigint IS NULL OR version = $4) RETURNING {PLAN_COLUMNS}",
+            merge_sql(change.mode, "fields", "$1::jsonb")
+        );
+        let row: Option<PlanRow> = sqlx::query_as(&sql)
+            .bind(change.fields.to_json())
+            .bind(Timestamp::now().as_micros())
+            .bind(id.to_string())
+            .bind(change.expected.map(Version::get))
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(row) = row {
+            tx.commit().await?;
+            return row.try_into();
+        }
+        let current: Option<i64> = sqlx::query_scalar("SELECT version FROM plans WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+        Err(match current {
+            None => missing_plan(id),
+            Some(v) => StoreError::VersionMismatch { current: Some(v) },
+        })
+    }
+
+    async fn plan(&self, id: PlanId) -> Result<Plan, StoreError> {
+        let row: Option<PlanRow> =
+            sqlx::query_as(&format!("SELECT {PLAN_COLUMNS} FROM plans WHERE id = $1"))
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+        row.ok_or_else(|| missing_plan(id))?.try_into()
+    }
+
+    async fn plan_with_open_interventions(&self, id: PlanId) -> Result<(Plan, i64), StoreError> {
+        let row: Option<(String, String, i64, i64, i64, i64)> = sqlx::query_as(
+            "SELECT id, fields::text, version, created_at, updated_at, \
+             (SELECT count(*) FROM interventions i WHERE i.plan_id = plans.id \
+              AND i.subject_kind = 'plan' AND i.subject_id IS NULL AND i.status = 'open') \
+             FROM plans WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        let (id_text, fields, version, created_at, updated_at, open) =
+            row.ok_or_else(|| missing_plan(id))?;
+        let plan = PlanRow {
+            id: id_text,
+            fields,
+            version,
+            created_at,
+            updated_at,
+        }
+        .try_into()?;
+        Ok((plan, open))
+    }
+
+    async fn plans(&self, page: PageRequest) -> Result<Page<Plan>, StoreError> {
+        let rows: Vec<PlanRow> = sqlx::query_as(&format!(
+            "SELECT {PLAN_COLUMNS} FROM plans WHERE ($1::text IS NULL OR id > $1) \
+             ORDER BY id LIMIT $2"
+        ))
+        .bind(page.after.as_deref())
+        .bind(i64::from(page.size.get()) + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let plans = rows
+            .into_iter()
+            .map(Plan::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(paginate(plans, &page, |p| p.id.to_string()))
+    }
+}
