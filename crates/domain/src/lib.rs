@@ -7,11 +7,13 @@
 
 pub mod criterion;
 pub mod evaluation;
+pub mod events;
 pub mod fields;
 pub mod ids;
 pub mod intervention;
 pub mod money;
 pub mod page;
+pub mod plan;
 pub mod record;
 pub mod staffing;
 

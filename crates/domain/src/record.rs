@@ -94,12 +94,15 @@ pub struct RecordMeta {
 }
 
 /// A customer case management plan (the BIAN control record).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
     /// The plan's id.
     pub id: PlanId,
     /// Its BIAN properties.
     pub fields: Fields,
+    /// Typed extension properties (service-level targets, business calendar, resource
+    /// plan), as validated by the service before they were stored.
+    pub extensions: Map<String, Json>,
     /// Version and timestamps.
     pub meta: RecordMeta,
 }

@@ -60,7 +60,11 @@ pub struct InterventionFilter {
 #[async_trait]
 pub trait PlanStore: Send + Sync {
     /// Stores a new plan with a fresh id at version 1.
-    async fn create_plan(&self, fields: Fields) -> Result<Plan, StoreError>;
+    async fn create_plan(
+        &self,
+        fields: Fields,
+        extensions: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Plan, StoreError>;
     /// Applies a change to a plan.
     async fn update_plan(&self, id: PlanId, change: Change) -> Result<Plan, StoreError>;
     /// One plan.
@@ -195,9 +199,35 @@ pub struct StatusChange {
     pub expected: Option<Version>,
 }
 
+/// What storing a batch of case events did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Ingested {
+    /// Events stored.
+    pub accepted: u64,
+    /// Events skipped because the plan already had their `EventId` (from an earlier batch or
+    /// earlier in the same one).
+    pub duplicates: u64,
+}
+
+/// The case activity feed.
+#[async_trait]
+pub trait CaseEventStore: Send + Sync {
+    /// Stores a batch of a plan's case events in one transaction: all of it or, on failure,
+    /// none. Events whose `EventId` the plan already has are skipped and counted.
+    async fn ingest(
+        &self,
+        plan: PlanId,
+        events: Vec<caseload_domain::events::CaseEvent>,
+    ) -> Result<Ingested, StoreError>;
+    /// How many case events a plan has.
+    async fn case_event_count(&self, plan: PlanId) -> Result<u64, StoreError>;
+}
+
 /// Everything the service stores.
 #[async_trait]
-pub trait Database: PlanStore + RecordStore + InterventionStore + EvaluationStore {
+pub trait Database:
+    PlanStore + RecordStore + InterventionStore + EvaluationStore + CaseEventStore
+{
     /// The backend in use.
     fn backend(&self) -> Backend;
     /// Whether the database answers.

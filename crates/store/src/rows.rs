@@ -28,6 +28,7 @@ fn meta(version: i64, created_at: i64, updated_at: i64) -> RecordMeta {
 pub(crate) struct PlanRow {
     pub id: String,
     pub fields: String,
+    pub extensions: String,
     pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
@@ -41,6 +42,7 @@ impl TryFrom<PlanRow> for Plan {
             id: PlanId::parse(&row.id).map_err(|e| corrupt("plan id", e))?,
             fields: Fields::from_stored(RecordKind::Plan, &row.fields)
                 .map_err(|e| corrupt("plan", e))?,
+            extensions: json_object("plan extensions", &row.extensions)?,
             meta: meta(row.version, row.created_at, row.updated_at),
         })
     }

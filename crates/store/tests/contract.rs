@@ -239,7 +239,10 @@ async fn new_plan(db: &Arc<dyn Database>) -> PlanId {
         RecordKind::Plan,
         json!({"CustomerCaseManagementPlanPeriod": "2026"}),
     );
-    db.create_plan(plan).await.expect("create plan").id
+    db.create_plan(plan, serde_json::Map::new())
+        .await
+        .expect("create plan")
+        .id
 }
 
 /// A plan with one criterion, `r1`.

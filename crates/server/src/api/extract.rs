@@ -8,6 +8,7 @@ use axum::http::{StatusCode, header};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
+use caseload_domain::events::BatchFormat;
 use caseload_domain::{
     EvaluationId, InterventionId, PageRequest, PageSize, PlanId, RecordId, Version,
 };
@@ -30,21 +31,7 @@ impl FromRequest<AppState> for JsonObject {
                 "request body must be sent as application/json",
             ));
         }
-        let body = tokio::time::timeout(state.body_timeout, Bytes::from_request(req, state));
-        let bytes = body.await.map_err(|_| {
-            ApiError::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "the request body took too long to arrive",
-            )
-        })?;
-        let bytes = bytes.map_err(|e: BytesRejection| {
-            let status = e.status();
-            if status == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(status, "request body is larger than the limit")
-            } else {
-                ApiError::new(status, format!("request body could not be read: {e}"))
-            }
-        })?;
+        let bytes = read_body(req, state).await?;
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(Value::Object(map)) => Ok(Self(map)),
             Ok(_) => Err(ApiError::bad_request("request body must be a JSON object")),
@@ -52,6 +39,52 @@ impl FromRequest<AppState> for JsonObject {
                 "request body is not valid JSON: {e}"
             ))),
         }
+    }
+}
+
+/// Reads the whole body within the body deadline and the body limit.
+async fn read_body(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
+    let body = tokio::time::timeout(state.body_timeout, Bytes::from_request(req, state));
+    let bytes = body.await.map_err(|_| {
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "the request body took too long to arrive",
+        )
+    })?;
+    bytes.map_err(|e: BytesRejection| {
+        let status = e.status();
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(status, "request body is larger than the limit")
+        } else {
+            ApiError::new(status, format!("request body could not be read: {e}"))
+        }
+    })
+}
+
+/// A batch of case events as sent: a JSON array (`application/json`) or newline-delimited
+/// JSON (`application/x-ndjson`), not yet parsed.
+pub struct EventBatch(pub BatchFormat, pub Bytes);
+
+impl FromRequest<AppState> for EventBatch {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let content_type = req.headers().get(header::CONTENT_TYPE);
+        let format = if is_json(content_type) {
+            BatchFormat::JsonArray
+        } else if content_type
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/x-ndjson"))
+        {
+            BatchFormat::Ndjson
+        } else {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "send the batch as application/json (an array) or application/x-ndjson (one event a line)",
+            ));
+        };
+        Ok(Self(format, read_body(req, state).await?))
     }
 }
 

@@ -167,6 +167,21 @@ pub struct CustomerCaseManagementPlan {
     #[schema(max_length = 4096)]
     #[serde(skip_serializing_if = "is_absent")]
     customer_case_training_plan: String,
+    /// Extension: service-level targets per priority (`low`, `normal`, `high`, `urgent`), each
+    /// `{"FirstResponseHours", "ResolutionHours", "AttainmentGoal"}`.
+    #[schema(value_type = Object)]
+    #[serde(skip_serializing_if = "is_absent")]
+    service_level_targets: Value,
+    /// Extension: `{"TimeZone": "Europe/Berlin", "WorkingHours": [{"Days": ["mon", ...],
+    /// "From": "08:00", "To": "18:00"}], "Holidays": ["2026-12-25"]}`; SLA clocks run only in
+    /// working time.
+    #[schema(value_type = Object)]
+    #[serde(skip_serializing_if = "is_absent")]
+    business_calendar: Value,
+    /// Extension: `{"Teams": [{"Team", "Agents", "ProductiveHoursPerDay", "Shrinkage", "Skills"}]}`.
+    #[schema(value_type = Object)]
+    #[serde(skip_serializing_if = "is_absent")]
+    resource_plan: Value,
     /// Extension: the plan's id, minted by the service.
     #[schema(read_only)]
     #[serde(skip_serializing_if = "is_absent")]
@@ -462,11 +477,14 @@ mod tests {
 
     fn assert_in_step(kind: RecordKind, documented: Vec<String>) {
         let read_only = RecordKind::read_only_names();
-        let extensions = caseload_domain::criterion::CriterionSettings::PROPERTIES;
+        let criterion = caseload_domain::criterion::CriterionSettings::PROPERTIES;
+        let plan = caseload_domain::plan::PROPERTIES;
         let writable: Vec<&str> = documented
             .iter()
             .map(String::as_str)
-            .filter(|name| !read_only.contains(name) && !extensions.contains(name))
+            .filter(|name| {
+                !read_only.contains(name) && !criterion.contains(name) && !plan.contains(name)
+            })
             .collect();
         let mut expected = kind.field_names().to_vec();
         expected.sort_unstable();

@@ -15,6 +15,7 @@
 //!   ([`InterventionStore`](crate::InterventionStore)).
 
 mod evaluations;
+mod events;
 mod interventions;
 mod plans;
 mod records;

@@ -10,25 +10,32 @@ use super::{PgStore, merge_sql};
 use crate::rows::{PlanRow, missing_plan};
 use crate::{PlanStore, StoreError, paginate};
 
-const PLAN_COLUMNS: &str = "id, fields::text AS fields, version, created_at, updated_at";
+const PLAN_COLUMNS: &str =
+    "id, fields::text AS fields, extensions::text AS extensions, version, created_at, updated_at";
 
 #[async_trait]
 impl PlanStore for PgStore {
-    async fn create_plan(&self, fields: Fields) -> Result<Plan, StoreError> {
+    async fn create_plan(
+        &self,
+        fields: Fields,
+        extensions: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Plan, StoreError> {
         let id = PlanId::new();
         let now = Timestamp::now();
         sqlx::query(
-            "INSERT INTO plans (id, fields, version, created_at, updated_at) \
-             VALUES ($1, $2::jsonb, 1, $3, $3)",
+            "INSERT INTO plans (id, fields, extensions, version, created_at, updated_at) \
+             VALUES ($1, $2::jsonb, $3::jsonb, 1, $4, $4)",
         )
         .bind(id.to_string())
         .bind(fields.to_json())
+        .bind(serde_json::Value::Object(extensions.clone()).to_string())
         .bind(now.as_micros())
         .execute(&self.pool)
         .await?;
         Ok(Plan {
             id,
             fields,
+            extensions,
             meta: RecordMeta {
                 version: Version::FIRST,
                 created_at: now,
@@ -40,7 +47,8 @@ impl PlanStore for PgStore {
     async fn update_plan(&self, id: PlanId, change: Change) -> Result<Plan, StoreError> {
         let mut tx = self.begin().await?;
         let sql = format!(
-            "UPDATE plans SET fields = {}, version = version + 1, updated_at = $2 \
+            "UPDATE plans SET fields = {}, extensions = coalesce($5::jsonb, extensions), \
+             version = version + 1, updated_at = $2 \
              WHERE id = $3 AND ($4::bigint IS NULL OR version = $4) RETURNING {PLAN_COLUMNS}",
             merge_sql(change.mode, "fields", "$1::jsonb")
         );
@@ -49,6 +57,12 @@ impl PlanStore for PgStore {
             .bind(Timestamp::now().as_micros())
             .bind(id.to_string())
             .bind(change.expected.map(Version::get))
+            .bind(
+                change
+                    .extensions
+                    .as_ref()
+                    .map(|e| serde_json::Value::Object(e.clone()).to_string()),
+            )
             .fetch_optional(&mut *tx)
             .await?;
         if let Some(row) = row {
@@ -75,8 +89,8 @@ impl PlanStore for PgStore {
     }
 
     async fn plan_with_open_interventions(&self, id: PlanId) -> Result<(Plan, i64), StoreError> {
-        let row: Option<(String, String, i64, i64, i64, i64)> = sqlx::query_as(
-            "SELECT id, fields::text, version, created_at, updated_at, \
+        let row: Option<(String, String, String, i64, i64, i64, i64)> = sqlx::query_as(
+            "SELECT id, fields::text, extensions::text, version, created_at, updated_at, \
              (SELECT count(*) FROM interventions i WHERE i.plan_id = plans.id \
               AND i.subject_kind = 'plan' AND i.subject_id IS NULL AND i.status = 'open') \
              FROM plans WHERE id = $1",
@@ -84,11 +98,12 @@ impl PlanStore for PgStore {
         .bind(id.to_string())
         .fetch_optional(&self.pool)
         .await?;
-        let (id_text, fields, version, created_at, updated_at, open) =
+        let (id_text, fields, extensions, version, created_at, updated_at, open) =
             row.ok_or_else(|| missing_plan(id))?;
         let plan = PlanRow {
             id: id_text,
             fields,
+            extensions,
             version,
             created_at,
             updated_at,

@@ -18,6 +18,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "criteria and workflow",
         include_str!("../../migrations/sqlite/0002_criteria_and_workflow.sql"),
     ),
+    (
+        3,
+        "case activity",
+        include_str!("../../migrations/sqlite/0003_case_activity.sql"),
+    ),
 ];
 
 /// Applies the migrations the database has not had yet.

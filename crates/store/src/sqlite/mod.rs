@@ -27,8 +27,9 @@ use tokio::sync::oneshot;
 
 use crate::rows::{kind_name, missing_plan, missing_record, table};
 use crate::{
-    Backend, ConnectOptions, Database, EvaluationStore, InterventionFilter, InterventionStore,
-    PlanStore, Put, RecordStore, StatusChange, StoreError, paginate,
+    Backend, CaseEventStore, ConnectOptions, Database, EvaluationStore, Ingested,
+    InterventionFilter, InterventionStore, PlanStore, Put, RecordStore, StatusChange, StoreError,
+    paginate,
 };
 use reads::{BACKTEST_COLUMNS, CHILD_COLUMNS, EVALUATION_COLUMNS, INTERVENTION_COLUMNS};
 use writer::{Message, WriteOp, Writer};
@@ -37,7 +38,7 @@ use writer::{Message, WriteOp, Writer};
 macro_rules! plan_select {
     ($rest:literal) => {
         concat!(
-            "SELECT id, fields, version, created_at, updated_at FROM plans ",
+            "SELECT id, fields, version, created_at, updated_at, extensions FROM plans ",
             $rest
         )
     };
@@ -163,8 +164,12 @@ impl SqliteStore {
 
 #[async_trait]
 impl PlanStore for SqliteStore {
-    async fn create_plan(&self, fields: Fields) -> Result<Plan, StoreError> {
-        self.write(move |conn| writes::create_plan(conn, &fields))
+    async fn create_plan(
+        &self,
+        fields: Fields,
+        extensions: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Plan, StoreError> {
+        self.write(move |conn| writes::create_plan(conn, &fields, &extensions))
             .await
     }
 
@@ -185,13 +190,13 @@ impl PlanStore for SqliteStore {
     async fn plan_with_open_interventions(&self, id: PlanId) -> Result<(Plan, i64), StoreError> {
         let row = self.read(|conn| {
             conn.prepare_cached(
-                "SELECT id, fields, version, created_at, updated_at, \
+                "SELECT id, fields, version, created_at, updated_at, extensions, \
                  (SELECT count(*) FROM interventions i WHERE i.plan_id = plans.id \
                   AND i.subject_kind = 'plan' AND i.subject_id IS NULL AND i.status = 'open') \
                  FROM plans WHERE id = ?1",
             )?
             .query_row([id.to_string()], |r| {
-                Ok((reads::plan_row(r)?, r.get::<_, i64>(5)?))
+                Ok((reads::plan_row(r)?, r.get::<_, i64>(6)?))
             })
             .optional()
         })?;
@@ -524,6 +529,26 @@ impl EvaluationStore for SqliteStore {
             .optional()
         })?;
         row.map(BacktestRecord::try_from).transpose()
+    }
+}
+
+#[async_trait]
+impl CaseEventStore for SqliteStore {
+    async fn ingest(
+        &self,
+        plan: PlanId,
+        events: Vec<caseload_domain::events::CaseEvent>,
+    ) -> Result<Ingested, StoreError> {
+        self.write(move |conn| writes::ingest(conn, plan, &events))
+            .await
+    }
+
+    async fn case_event_count(&self, plan: PlanId) -> Result<u64, StoreError> {
+        let count: i64 = self.read(|conn| {
+            conn.prepare_cached("SELECT count(*) FROM case_events WHERE plan_id = ?1")?
+                .query_row([plan.to_string()], |r| r.get(0))
+        })?;
+        Ok(count.max(0) as u64)
     }
 }
 

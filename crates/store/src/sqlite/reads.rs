@@ -22,6 +22,7 @@ pub(crate) const BACKTEST_COLUMNS: &str =
 pub(crate) const INTERVENTION_COLUMNS: &str = "id, plan_id, subject_kind, subject_id, reason, \
      requested_action, details, requester, status, version, created_at, updated_at";
 
+/// Reads a plan from `id, fields, version, created_at, updated_at, extensions`.
 pub(crate) fn plan_row(row: &Row<'_>) -> rusqlite::Result<PlanRow> {
     Ok(PlanRow {
         id: row.get(0)?,
@@ -29,6 +30,7 @@ pub(crate) fn plan_row(row: &Row<'_>) -> rusqlite::Result<PlanRow> {
         version: row.get(2)?,
         created_at: row.get(3)?,
         updated_at: row.get(4)?,
+        extensions: row.get(5)?,
     })
 }
 

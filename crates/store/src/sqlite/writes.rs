@@ -17,16 +17,27 @@ use crate::{Put, StatusChange, StoreError};
 
 type Refusable<T> = rusqlite::Result<Result<T, StoreError>>;
 
-pub(crate) fn create_plan(conn: &Connection, fields: &Fields) -> Refusable<Plan> {
+pub(crate) fn create_plan(
+    conn: &Connection,
+    fields: &Fields,
+    extensions: &serde_json::Map<String, serde_json::Value>,
+) -> Refusable<Plan> {
     let id = PlanId::new();
     let now = Timestamp::now();
     conn.prepare_cached(
-        "INSERT INTO plans (id, fields, version, created_at, updated_at) VALUES (?1, ?2, 1, ?3, ?3)",
+        "INSERT INTO plans (id, fields, extensions, version, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, 1, ?4, ?4)",
     )?
-    .execute(params![id.to_string(), fields.to_json(), now.as_micros()])?;
+    .execute(params![
+        id.to_string(),
+        fields.to_json(),
+        serde_json::Value::Object(extensions.clone()).to_string(),
+        now.as_micros()
+    ])?;
     Ok(Ok(Plan {
         id,
         fields: fields.clone(),
+        extensions: extensions.clone(),
         meta: RecordMeta {
             version: Version::FIRST,
             created_at: now,
@@ -44,9 +55,9 @@ fn merge_sql(mode: WriteMode, column: &str, value: &str) -> String {
 
 pub(crate) fn update_plan(conn: &Connection, id: PlanId, change: &Change) -> Refusable<Plan> {
     let sql = format!(
-        "UPDATE plans SET fields = {}, version = version + 1, updated_at = ?2 \
-         WHERE id = ?3 AND (?4 IS NULL OR version = ?4) \
-         RETURNING id, fields, version, created_at, updated_at",
+        "UPDATE plans SET fields = {}, extensions = coalesce(?5, extensions), version = version + 1, \
+         updated_at = ?2 WHERE id = ?3 AND (?4 IS NULL OR version = ?4) \
+         RETURNING id, fields, version, created_at, updated_at, extensions",
         merge_sql(change.mode, "fields", "?1")
     );
     let row = conn
@@ -56,7 +67,11 @@ pub(crate) fn update_plan(conn: &Connection, id: PlanId, change: &Change) -> Ref
                 change.fields.to_json(),
                 Timestamp::now().as_micros(),
                 id.to_string(),
-                change.expected.map(Version::get)
+                change.expected.map(Version::get),
+                change
+                    .extensions
+                    .as_ref()
+                    .map(|e| serde_json::Value::Object(e.clone()).to_string())
             ],
             reads::plan_row,
         )
@@ -355,5 +370,48 @@ pub(crate) fn save_backtest(conn: &Connection, new: &NewBacktest) -> Refusable<B
         id,
         backtest: new.clone(),
         run_at: now,
+    }))
+}
+
+/// Stores a batch of case events; `EventId`s the plan already has are skipped and counted.
+pub(crate) fn ingest(
+    conn: &Connection,
+    plan: PlanId,
+    events: &[caseload_domain::events::CaseEvent],
+) -> Refusable<crate::Ingested> {
+    if !reads::plan_exists(conn, plan)? {
+        return Ok(Err(missing_plan(plan)));
+    }
+    let plan = plan.to_string();
+    let now = Timestamp::now().as_micros();
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO case_events (plan_id, event_id, case_id, event_type, occurred_at, category, \
+         priority, channel, team, agent, effort_minutes, amount_value, amount_currency, outcome, \
+         received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) \
+         ON CONFLICT (plan_id, event_id) DO NOTHING",
+    )?;
+    let mut accepted = 0;
+    for e in events {
+        accepted += insert.execute(params![
+            plan,
+            e.event_id.as_str(),
+            e.case_id.as_str(),
+            e.event_type.as_str(),
+            e.occurred_at.as_micros(),
+            e.category.as_ref().map(|l| l.as_str()),
+            e.priority.map(|p| p.as_str()),
+            e.channel.as_ref().map(|l| l.as_str()),
+            e.team.as_ref().map(|l| l.as_str()),
+            e.agent.as_ref().map(|l| l.as_str()),
+            e.effort_minutes.map(|m| m.as_f64()),
+            e.amount.as_ref().map(|a| a.value.to_string()),
+            e.amount.as_ref().map(|a| a.currency.as_str()),
+            e.outcome.as_ref().map(|l| l.as_str()),
+            now,
+        ])? as u64;
+    }
+    Ok(Ok(crate::Ingested {
+        accepted,
+        duplicates: events.len() as u64 - accepted,
     }))
 }

@@ -5,6 +5,7 @@ pub mod criteria;
 pub mod views;
 
 use caseload_domain::criterion::CriterionSettings;
+use caseload_domain::plan::PlanSettings;
 use caseload_domain::{
     Change, ChildKind, ChildRecord, Fields, Intervention, NewIntervention, Plan, PlanId, RecordId,
     RecordKind, Subject, TEXT_MAX_CHARS, Version, WriteMode,
@@ -30,22 +31,70 @@ pub struct WriteRequest {
     pub actor: String,
 }
 
-/// Creates a plan from a client's properties.
-pub async fn create_plan(state: &AppState, body: &Map<String, Value>) -> Result<Plan, ApiError> {
-    let fields = Fields::parse(RecordKind::Plan, body, &[])?;
-    Ok(state.db.create_plan(fields).await?)
+/// A plan's stored goals, calendar and resource plan.
+pub fn plan_settings(plan: &Plan) -> PlanSettings {
+    // What is stored was validated before it was written.
+    PlanSettings::from_json(&plan.extensions).unwrap_or_default()
 }
 
-/// Changes a plan.
+fn settings_error(err: caseload_domain::plan::PlanSettingsError) -> ApiError {
+    ApiError::bad_request(err.to_string())
+}
+
+/// Creates a plan from a client's properties, with its goals, calendar and resource plan.
+pub async fn create_plan(state: &AppState, body: &Map<String, Value>) -> Result<Plan, ApiError> {
+    let fields = Fields::parse(RecordKind::Plan, body, &caseload_domain::plan::PROPERTIES)?;
+    let settings = PlanSettings::from_json(body).map_err(settings_error)?;
+    Ok(state.db.create_plan(fields, settings.to_json()).await?)
+}
+
+/// Changes a plan. Goals, calendar and resource plan given replace the stored ones (merge) or
+/// become the whole set (replace); the result is written only at the version it was computed
+/// from.
 pub async fn update_plan(
     state: &AppState,
     id: PlanId,
     body: &Map<String, Value>,
     write: &WriteRequest,
 ) -> Result<Plan, ApiError> {
-    let fields = Fields::parse(RecordKind::Plan, body, &[])?;
-    let change = Change::fields(fields, write.mode, write.expected, write.actor.clone());
-    Ok(state.db.update_plan(id, change).await?)
+    let fields = Fields::parse(RecordKind::Plan, body, &caseload_domain::plan::PROPERTIES)?;
+    let touches_settings = body
+        .keys()
+        .any(|k| caseload_domain::plan::PROPERTIES.contains(&k.as_str()));
+    if write.mode == WriteMode::Replace || !touches_settings {
+        let mut change = Change::fields(fields, write.mode, write.expected, write.actor.clone());
+        if write.mode == WriteMode::Replace {
+            change.extensions = Some(
+                PlanSettings::from_json(body)
+                    .map_err(settings_error)?
+                    .to_json(),
+            );
+        }
+        return Ok(state.db.update_plan(id, change).await?);
+    }
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let current = state.db.plan(id).await?;
+        let settings = plan_settings(&current)
+            .patched(body)
+            .map_err(settings_error)?;
+        let change = Change {
+            fields: fields.clone(),
+            mode: write.mode,
+            expected: Some(write.expected.unwrap_or(current.meta.version)),
+            extensions: Some(settings.to_json()),
+            actor: write.actor.clone(),
+        };
+        match state.db.update_plan(id, change).await {
+            Err(StoreError::VersionMismatch { .. })
+                if write.expected.is_none() && attempt < SETTINGS_RETRIES =>
+            {
+                continue;
+            }
+            result => return Ok(result?),
+        }
+    }
 }
 
 /// How often a criterion write is retried when another writer got in between reading its

@@ -19,10 +19,28 @@ pub async fn plan(state: &AppState, plan: &Plan) -> Result<Map<String, Value>, A
     Ok(plan_with(plan, open))
 }
 
-/// A plan as shown, given its count of open intervention requests.
+/// A plan as shown, given its count of open intervention requests: with its goals, calendar
+/// and resource plan, rendered into the BIAN strings the client left empty.
 pub fn plan_with(plan: &Plan, open_interventions: i64) -> Map<String, Value> {
     let mut out = render::plan(plan);
     out.insert("OpenInterventions".into(), open_interventions.into());
+    let settings = super::plan_settings(plan);
+    fill(
+        &mut out,
+        "CustomerCaseServicePerformanceGoals",
+        settings.readable_performance_goals(),
+    );
+    fill(
+        &mut out,
+        "CustomerCaseServiceSchedule",
+        settings.readable_schedule(),
+    );
+    fill(
+        &mut out,
+        "CustomerCaseResourcePlan",
+        settings.readable_resource_plan(),
+    );
+    out.extend(settings.to_json());
     out
 }
 

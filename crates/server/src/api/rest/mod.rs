@@ -3,6 +3,7 @@
 //! paged lists and `PUT` as full replacement.
 
 mod criteria;
+mod events;
 mod plans;
 mod records;
 mod requests;
@@ -20,5 +21,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(records::routes())
         .merge(requests::routes())
         .merge(criteria::routes())
+        .merge(events::routes())
         .merge(staffing::routes())
 }

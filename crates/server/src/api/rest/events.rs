@@ -1,0 +1,80 @@
+//! `/customer-case-management/{id}/case-events`: the case activity feed.
+
+use axum::Json;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::response::{IntoResponse, Response};
+use caseload_domain::events::{MAX_BATCH_EVENTS, parse_batch};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::TAG;
+use crate::api::AppState;
+use crate::api::error::ApiError;
+use crate::api::extract::{EventBatch, PlanPath};
+use crate::api::responses::WriteErrors;
+
+/// Largest batch body accepted: 10,000 events of up to about 1.6 KB each.
+pub const MAX_BATCH_BYTES: usize = 16 * 1024 * 1024;
+
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(ingest))
+        .layer(DefaultBodyLimit::max(MAX_BATCH_BYTES))
+}
+
+/// What a batch did.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+struct IngestReport {
+    /// Events in the batch.
+    received: u64,
+    /// Events stored.
+    accepted: u64,
+    /// Events skipped because the plan already had their `EventId`.
+    duplicates: u64,
+}
+
+/// Ingest a batch of case events
+///
+/// A JSON array (`application/json`) or one event a line (`application/x-ndjson`), at most
+/// 10,000 events and 16 MiB. An event: `EventId` (unique in the plan; re-sending is
+/// harmless), `CaseId`, `EventType` (`opened`, `assigned`, `first_response`, `escalated`,
+/// `reopened`, `resolved`, `appealed`, `closed`), `OccurredAt` (RFC 3339), and optional
+/// `Category`, `Priority` (`low`, `normal`, `high`, `urgent`), `Channel`, `Team`, `Agent`,
+/// `EffortMinutes`, `Amount` (`{"Value": "12.50", "Currency": "EUR"}`), `Outcome`. Events may
+/// arrive in any order. A batch is all or nothing: the first bad event is a 400 naming its
+/// line (NDJSON, from 1) or index (array, from 0) and the property, and nothing is stored.
+#[utoipa::path(
+    post, path = "/customer-case-management/{id}/case-events", tag = TAG,
+    params(("id" = String, Path, description = "The plan's id")),
+    request_body(content = Object, content_type = "application/x-ndjson"),
+    responses((status = 200, description = "Stored", body = IngestReport), WriteErrors)
+)]
+async fn ingest(
+    State(state): State<AppState>,
+    PlanPath(plan): PlanPath,
+    EventBatch(format, body): EventBatch,
+) -> Result<Response, ApiError> {
+    // Parsing 10,000 events is real work: keep it off the request workers.
+    let parsed = tokio::task::spawn_blocking(move || parse_batch(&body, format))
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error",
+            )
+        })?;
+    let events = parsed.map_err(|e| ApiError::bad_request(e.to_string()))?;
+    debug_assert!(events.len() <= MAX_BATCH_EVENTS);
+    let received = events.len() as u64;
+    let done = state.db.ingest(plan, events).await?;
+    tracing::info!(%plan, received, accepted = done.accepted, duplicates = done.duplicates, "case events ingested");
+    Ok(Json(IngestReport {
+        received,
+        accepted: done.accepted,
+        duplicates: done.duplicates,
+    })
+    .into_response())
+}
