@@ -71,7 +71,9 @@ pub fn openapi_router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
 /// The whole service: routes, docs, and the middleware every request passes through.
 pub fn router(state: AppState, settings: &Settings) -> axum::Router {
     let (routes, openapi) = openapi_router();
-    let request_id = axum::http::HeaderName::from_static("x-request-id");
+    // The FAPI interaction id identifies a request end to end: kept when the client sends one,
+    // minted otherwise, returned on every response and on every log line of the request.
+    let request_id = axum::http::HeaderName::from_static("x-fapi-interaction-id");
     let middleware = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
         .layer(
@@ -79,11 +81,11 @@ pub fn router(state: AppState, settings: &Settings) -> axum::Router {
                 .make_span_with(|req: &Request<Body>| {
                     let id = req
                         .headers()
-                        .get("x-request-id")
+                        .get("x-fapi-interaction-id")
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or("-");
                     // The path only: query strings may carry tokens.
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), interaction_id = %id)
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )

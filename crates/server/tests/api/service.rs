@@ -20,11 +20,13 @@ on_both_backends! {
 
     async fn every_response_carries_a_request_id_and_a_given_one_is_echoed(app: TestApp) {
         let ok = app.get("/health/live").await;
-        assert!(ok.header("x-request-id").is_some_and(|id| id.len() >= 16));
+        assert!(ok.header("x-fapi-interaction-id").is_some_and(|id| id.len() >= 16));
         let err = app.get("/CustomerCaseManagement/nope/Retrieve").await;
-        assert!(err.header("x-request-id").is_some());
-        let echoed = app.send(reqwest::Method::GET, "/health/live", None, &[("x-request-id", "trace-abc-123")]).await;
-        assert_eq!(echoed.header("x-request-id"), Some("trace-abc-123"));
+        assert!(err.header("x-fapi-interaction-id").is_some());
+        let echoed = app.send(reqwest::Method::GET, "/health/live", None, &[("x-fapi-interaction-id", "trace-abc-123")]).await;
+        assert_eq!(echoed.header("x-fapi-interaction-id"), Some("trace-abc-123"));
+        let failed = app.send(reqwest::Method::GET, "/nope", None, &[("x-fapi-interaction-id", "trace-err-9")]).await;
+        assert_eq!(failed.header("x-fapi-interaction-id"), Some("trace-err-9"));
     }
 
     async fn the_openapi_document_and_the_docs_page_are_served_from_the_binary(app: TestApp) {

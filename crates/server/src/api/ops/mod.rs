@@ -210,15 +210,7 @@ pub async fn request_intervention(
     requester: String,
 ) -> Result<Intervention, ApiError> {
     let details = Fields::parse(subject_kind(&subject), body, REQUEST_EXTENSIONS)?;
-    let new = NewIntervention {
-        plan_id: plan,
-        reason: optional_text(body, "Reason")?,
-        requested_action: optional_text(body, "RequestedAction")?,
-        subject,
-        details,
-        requester,
-    };
-    Ok(state.db.create_intervention(new).await?)
+    record_intervention(state, plan, subject, details, body, requester).await
 }
 
 /// Records an intervention from a facade body: `Reason`, `RequestedAction` and `Details`
@@ -241,6 +233,18 @@ pub async fn create_intervention(
             ));
         }
     };
+    record_intervention(state, plan, subject, details, body, requester).await
+}
+
+/// Stores an intervention with the `Reason` and `RequestedAction` of `body`.
+async fn record_intervention(
+    state: &AppState,
+    plan: PlanId,
+    subject: Subject,
+    details: Fields,
+    body: &Map<String, Value>,
+    requester: String,
+) -> Result<Intervention, ApiError> {
     let new = NewIntervention {
         plan_id: plan,
         reason: optional_text(body, "Reason")?,
