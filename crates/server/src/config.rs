@@ -1,6 +1,7 @@
 //! Settings, from flags or `CASELOAD_*` environment variables. Every option has a default
 //! that suits a developer's machine: `caseload` with no arguments serves on
-//! 127.0.0.1:8080 from `caseload.db` in the working directory.
+//! 127.0.0.1:8080 from `caseload.db` in the working directory, and `caseload demo` fills
+//! that database with a plan and a generated case history before serving it.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -26,6 +27,33 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Create a demo plan, fill it with a generated case history, and serve it.
+    Demo(DemoArgs),
+}
+
+/// What `caseload demo` generates.
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// How many case events to generate (about: whole cases are added until the count is
+    /// reached).
+    #[arg(long, env = "CASELOAD_DEMO_EVENTS", default_value_t = 200_000,
+        value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub events: u64,
+
+    /// Seed of the generator: the same seed, size and end time give the same events.
+    #[arg(long, env = "CASELOAD_DEMO_SEED", default_value_t = 42)]
+    pub seed: u64,
+
+    /// Days of history to generate, ending now.
+    #[arg(long, env = "CASELOAD_DEMO_DAYS", default_value_t = 90,
+        value_parser = clap::value_parser!(u32).range(1..=3_650))]
+    pub days: u32,
+
+    /// Exit after ingesting instead of serving (for tests and benchmarks); the variable
+    /// takes true/false, 1/0, yes/no or on/off.
+    #[arg(long, env = "CASELOAD_DEMO_NO_SERVE", action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new())]
+    pub no_serve: bool,
 }
 
 /// Log line format.

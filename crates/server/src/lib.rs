@@ -1,9 +1,11 @@
 //! caseload: the BIAN v12 Customer Case Management service.
 //!
 //! [`app::Application`] binds the listener and connects the database; [`api`] holds the
-//! HTTP routes (the exact BIAN paths and the REST facade over the same operations).
+//! HTTP routes (the exact BIAN paths and the REST facade over the same operations);
+//! [`demo`] fills a database with a plan and a generated case history.
 
 pub mod api;
 pub mod app;
 pub mod config;
+pub mod demo;
 pub mod telemetry;

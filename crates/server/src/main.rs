@@ -1,4 +1,4 @@
-//! The `caseload` command: `serve` (the default) and `migrate`.
+//! The `caseload` command: `serve` (the default), `migrate` and `demo`.
 
 use caseload::app::{Application, shutdown_signal};
 use caseload::config::{Cli, Command};
@@ -25,5 +25,6 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             Ok(())
         }
+        Command::Demo(args) => caseload::demo::run(&cli.settings, &args).await,
     }
 }

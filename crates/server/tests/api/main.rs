@@ -7,6 +7,7 @@ mod bian;
 mod concurrency;
 mod contract;
 mod criteria;
+mod demo;
 mod errors;
 mod events;
 mod facade;
