@@ -5,6 +5,7 @@
 //! the three can receive a **manual intervention request**. Everything here is pure: values
 //! are parsed at the edge into the types below and, once built, are valid.
 
+pub mod analytics;
 pub mod criterion;
 pub mod evaluation;
 pub mod events;
