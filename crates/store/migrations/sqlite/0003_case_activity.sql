@@ -2,7 +2,14 @@
 -- plan) and the case activity feed: one row per case event, unique per plan by EventId.
 ALTER TABLE plans ADD COLUMN extensions TEXT NOT NULL DEFAULT '{}';
 
+-- Rows are appended in arrival order (rowid). Duplicates are found through `event_key`, a
+-- 128-bit BLAKE3 digest of (plan id, EventId): a key that small keeps the unique index compact,
+-- which matters because EventIds arrive in random order (a wide text key made each batch touch
+-- most of the index's pages). A collision of two different events is as unlikely as one of
+-- BLAKE3 itself.
 CREATE TABLE case_events (
+    seq             INTEGER PRIMARY KEY,
+    event_key       BLOB    NOT NULL,
     plan_id         TEXT    NOT NULL REFERENCES plans (id),
     event_id        TEXT    NOT NULL,
     case_id         TEXT    NOT NULL,
@@ -17,8 +24,8 @@ CREATE TABLE case_events (
     amount_value    TEXT,
     amount_currency TEXT,
     outcome         TEXT,
-    received_at     INTEGER NOT NULL,
-    PRIMARY KEY (plan_id, event_id)
-) STRICT, WITHOUT ROWID;
-CREATE INDEX case_events_by_case ON case_events (plan_id, case_id, occurred_at);
-CREATE INDEX case_events_by_time ON case_events (plan_id, occurred_at);
+    received_at     INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX case_events_once ON case_events (event_key);
+-- Within a plan, rows arrive in rowid order, so this index grows at its end.
+CREATE INDEX case_events_by_plan ON case_events (plan_id);

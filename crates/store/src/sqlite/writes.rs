@@ -385,10 +385,11 @@ pub(crate) fn ingest(
     let plan = plan.to_string();
     let now = Timestamp::now().as_micros();
     let mut insert = conn.prepare_cached(
-        "INSERT INTO case_events (plan_id, event_id, case_id, event_type, occurred_at, category, \
-         priority, channel, team, agent, effort_minutes, amount_value, amount_currency, outcome, \
-         received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) \
-         ON CONFLICT (plan_id, event_id) DO NOTHING",
+        "INSERT INTO case_events (event_key, plan_id, event_id, case_id, event_type, occurred_at, \
+         category, priority, channel, team, agent, effort_minutes, amount_value, amount_currency, \
+         outcome, received_at) \
+         VALUES (?16, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) \
+         ON CONFLICT (event_key) DO NOTHING",
     )?;
     let mut accepted = 0;
     for e in events {
@@ -408,10 +409,22 @@ pub(crate) fn ingest(
             e.amount.as_ref().map(|a| a.currency.as_str()),
             e.outcome.as_ref().map(|l| l.as_str()),
             now,
+            event_key(&plan, e.event_id.as_str()),
         ])? as u64;
     }
     Ok(Ok(crate::Ingested {
         accepted,
         duplicates: events.len() as u64 - accepted,
     }))
+}
+
+/// The 128-bit key that identifies an event within all plans: BLAKE3 of the plan id and the
+/// `EventId` (the plan id has a fixed length, so the two cannot run into each other).
+fn event_key(plan: &str, event_id: &str) -> [u8; 16] {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(plan.as_bytes());
+    hasher.update(event_id.as_bytes());
+    let mut key = [0u8; 16];
+    key.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
+    key
 }
