@@ -72,9 +72,7 @@ pub async fn update_plan(
         }
         return Ok(state.db.update_plan(id, change).await?);
     }
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
+    retry_on_race(write, || async {
         let current = state.db.plan(id).await?;
         let settings = plan_settings(&current)
             .patched(body)
@@ -86,20 +84,33 @@ pub async fn update_plan(
             extensions: Some(settings.to_json()),
             actor: write.actor.clone(),
         };
-        match state.db.update_plan(id, change).await {
+        Ok(state.db.update_plan(id, change).await)
+    })
+    .await
+}
+
+/// How often a settings write is tried when another writer gets in between reading the
+/// stored settings and writing the validated result.
+const SETTINGS_ATTEMPTS: usize = 3;
+
+/// Runs a read-validate-write `attempt` (validation errors in the outer result, the write's
+/// own result inside) and runs it again when the record changed in between. With `If-Match`
+/// the client named the version, so a conflict is the client's to see and is not retried.
+async fn retry_on_race<T, F, Fut>(write: &WriteRequest, mut attempt: F) -> Result<T, ApiError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Result<T, StoreError>, ApiError>>,
+{
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match attempt().await? {
             Err(StoreError::VersionMismatch { .. })
-                if write.expected.is_none() && attempt < SETTINGS_RETRIES =>
-            {
-                continue;
-            }
+                if write.expected.is_none() && tries < SETTINGS_ATTEMPTS => {}
             result => return Ok(result?),
         }
     }
 }
-
-/// How often a criterion write is retried when another writer got in between reading its
-/// settings and writing the validated result (only without `If-Match`).
-const SETTINGS_RETRIES: usize = 3;
 
 /// Creates or changes a rule or performance record. A criterion's machine settings
 /// (`Expression`, `Parameters`, ...) are validated together with what is stored, and written
@@ -125,9 +136,7 @@ pub async fn put_record(
         }
         return Ok(state.db.put_record(kind, plan, id, change).await?);
     }
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
+    retry_on_race(write, || async {
         let current = match state.db.record(kind, plan, id.clone()).await {
             Ok(record) => Some(record),
             Err(StoreError::NotFound(_)) => {
@@ -138,11 +147,7 @@ pub async fn put_record(
             Err(err) => return Err(err.into()),
         };
         let settings = criteria::settings_after(current.as_ref(), body, write.mode)?;
-        let expected = match (write.expected, &current) {
-            (Some(expected), _) => Some(expected),
-            (None, Some(record)) => Some(record.meta.version),
-            (None, None) => None,
-        };
+        let expected = write.expected.or(current.as_ref().map(|r| r.meta.version));
         let change = Change {
             fields: fields.clone(),
             mode: write.mode,
@@ -150,15 +155,9 @@ pub async fn put_record(
             extensions: Some(settings.to_json()),
             actor: write.actor.clone(),
         };
-        match state.db.put_record(kind, plan, id.clone(), change).await {
-            Err(StoreError::VersionMismatch { .. })
-                if write.expected.is_none() && attempt < SETTINGS_RETRIES =>
-            {
-                continue;
-            }
-            result => return Ok(result?),
-        }
-    }
+        Ok(state.db.put_record(kind, plan, id.clone(), change).await)
+    })
+    .await
 }
 
 /// The record kind an intervention's details are validated against.
