@@ -15,11 +15,13 @@ mod error;
 mod postgres;
 mod rows;
 mod sqlite;
+mod timelines;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use caseload_domain::analytics::{CaseTimeline, Window};
 use caseload_domain::{
     Amount, BacktestRecord, Change, ChildKind, ChildRecord, EvaluationId, EvaluationRecord, Fields,
     HistorySummary, Intervention, InterventionId, InterventionStatus, NewBacktest, NewEvaluation,
@@ -221,6 +223,18 @@ pub trait CaseEventStore: Send + Sync {
     ) -> Result<Ingested, StoreError>;
     /// How many case events a plan has.
     async fn case_event_count(&self, plan: PlanId) -> Result<u64, StoreError>;
+    /// How far a plan's activity has got: a generation that grows with every batch that
+    /// added events (0 before the first), so that what was computed from the activity at one
+    /// generation stays right for as long as the generation holds.
+    async fn activity_generation(&self, plan: PlanId) -> Result<u64, StoreError>;
+    /// The timelines of a plan's cases that [matter](CaseTimeline::matters_for) for
+    /// `window` (and so for the window before it): those seen in either window, and those
+    /// still open. Kept up to date by [`ingest`](Self::ingest), in the same transaction.
+    async fn case_timelines(
+        &self,
+        plan: PlanId,
+        window: Window,
+    ) -> Result<Vec<CaseTimeline>, StoreError>;
 }
 
 /// Everything the service stores.

@@ -6,10 +6,12 @@
 
 use std::sync::Arc;
 
+use caseload_domain::analytics::{CaseTimeline, Window, fold_cases};
+use caseload_domain::events::CaseEvent;
 use caseload_domain::{
     Amount, Change, ChildKind, EvaluationId, EvaluationRecord, Fields, InterventionId,
     InterventionStatus, NewBacktest, NewEvaluation, NewIntervention, PageRequest, PageSize, PlanId,
-    RecordId, RecordKind, Subject, Version, WriteMode,
+    RecordId, RecordKind, Subject, Timestamp, Version, WriteMode,
 };
 use caseload_store::{ConnectOptions, Database, StatusChange, StoreError};
 use serde_json::{Map, Value as Json, json};
@@ -180,7 +182,11 @@ contract!(
     a_move_at_a_stale_version_is_refused,
     open_interventions_are_counted_per_subject,
     unknown_interventions_are_not_found,
-    concurrent_moves_of_one_intervention_let_one_through;
+    concurrent_moves_of_one_intervention_let_one_through,
+    timelines_follow_events_in_any_order_and_batching,
+    duplicates_do_not_move_timelines_or_the_generation,
+    only_the_cases_that_matter_for_a_window_are_read,
+    concurrent_batches_of_one_case_lose_no_event;
     raw: a_record_written_before_versions_were_kept_has_an_empty_history,
 );
 
@@ -1133,4 +1139,140 @@ async fn concurrent_moves_of_one_intervention_let_one_through(db: Arc<dyn Databa
     let (read, transitions) = db.intervention(plan, created.id).await.expect("read");
     assert_eq!(read.meta.version, Version::new(2));
     assert_eq!(transitions.len(), 1);
+}
+
+// ---------------------------------------------------------------------------------------
+// Case activity: timelines and generation
+// ---------------------------------------------------------------------------------------
+
+const HOUR: i64 = 3_600_000_000;
+/// 2026-06-01T00:00:00Z.
+const JUNE: i64 = 1_780_272_000_000_000;
+
+fn event(id: &str, case: &str, kind: &str, hours: i64) -> CaseEvent {
+    CaseEvent::from_json(&json!({
+        "EventId": id,
+        "CaseId": case,
+        "EventType": kind,
+        "OccurredAt": Timestamp::from_micros(JUNE + hours * HOUR).to_rfc3339(),
+        "Team": "tier-1",
+        "EffortMinutes": 10,
+    }))
+    .expect("valid event")
+}
+
+/// Every event of a small history: three cases, one still open.
+fn history() -> Vec<CaseEvent> {
+    vec![
+        event("e1", "C-1", "opened", 0),
+        event("e2", "C-1", "first_response", 2),
+        event("e3", "C-1", "resolved", 30),
+        event("e4", "C-2", "opened", 5),
+        event("e5", "C-2", "resolved", 6),
+        event("e6", "C-2", "reopened", 50),
+        event("e7", "C-3", "opened", 10),
+        event("e8", "C-3", "resolved", 12),
+    ]
+}
+
+fn window(from_hours: i64, to_hours: i64) -> Window {
+    Window::new(
+        Timestamp::from_micros(JUNE + from_hours * HOUR),
+        Timestamp::from_micros(JUNE + to_hours * HOUR),
+    )
+    .expect("window")
+}
+
+async fn timelines_of(db: &Arc<dyn Database>, plan: PlanId, window: Window) -> Vec<CaseTimeline> {
+    let mut cases = db.case_timelines(plan, window).await.expect("timelines");
+    cases.sort_by(|a, b| a.case_id().as_str().cmp(b.case_id().as_str()));
+    cases
+}
+
+async fn timelines_follow_events_in_any_order_and_batching(db: Arc<dyn Database>) {
+    let plan = new_plan(&db).await;
+    assert_eq!(db.activity_generation(plan).await.expect("generation"), 0);
+    let mut events = history();
+    events.reverse();
+    let late = events.split_off(5);
+    db.ingest(plan, events).await.expect("first batch");
+    db.ingest(plan, late).await.expect("second batch");
+
+    let everything = window(-1000, 1000);
+    let stored = timelines_of(&db, plan, everything).await;
+    let expected = fold_cases(&history());
+    assert_eq!(stored, expected);
+    assert_eq!(db.activity_generation(plan).await.expect("generation"), 2);
+    assert_eq!(db.case_event_count(plan).await.expect("count"), 8);
+    assert_not_found(
+        db.case_timelines(PlanId::new(), everything).await,
+        "unknown plan",
+    );
+    assert_not_found(db.activity_generation(PlanId::new()).await, "unknown plan");
+}
+
+async fn duplicates_do_not_move_timelines_or_the_generation(db: Arc<dyn Database>) {
+    let plan = new_plan(&db).await;
+    db.ingest(plan, history()).await.expect("batch");
+    let before = timelines_of(&db, plan, window(-1000, 1000)).await;
+
+    let again = db.ingest(plan, history()).await.expect("re-sent batch");
+    assert_eq!((again.accepted, again.duplicates), (0, 8));
+    assert_eq!(db.activity_generation(plan).await.expect("generation"), 1);
+    assert_eq!(timelines_of(&db, plan, window(-1000, 1000)).await, before);
+
+    // Within one batch, the first event with an id is the one kept.
+    let mut batch = vec![event("e9", "C-4", "opened", 100)];
+    batch.push(event("e9", "C-4", "resolved", 101));
+    let twice = db.ingest(plan, batch).await.expect("batch with a repeat");
+    assert_eq!((twice.accepted, twice.duplicates), (1, 1));
+    let c4 = timelines_of(&db, plan, window(90, 110)).await;
+    let c4 = c4
+        .iter()
+        .find(|t| t.case_id().as_str() == "C-4")
+        .expect("C-4");
+    assert!(c4.is_open(), "the repeated id's second event was skipped");
+}
+
+async fn only_the_cases_that_matter_for_a_window_are_read(db: Arc<dyn Database>) {
+    let plan = new_plan(&db).await;
+    db.ingest(plan, history()).await.expect("batch");
+    let ids = |cases: Vec<CaseTimeline>| -> Vec<String> {
+        cases
+            .iter()
+            .map(|t| t.case_id().as_str().to_owned())
+            .collect()
+    };
+    // [100, 200) and the window before it, [0, 100): every case was seen then.
+    assert_eq!(
+        ids(timelines_of(&db, plan, window(100, 200)).await),
+        ["C-1", "C-2", "C-3"]
+    );
+    // [300, 400), before it [200, 300): nothing was seen; only C-2 (reopened) is open.
+    assert_eq!(
+        ids(timelines_of(&db, plan, window(300, 400)).await),
+        ["C-2"]
+    );
+    // [-100, -50): nothing had been seen before its end.
+    assert!(timelines_of(&db, plan, window(-100, -50)).await.is_empty());
+}
+
+async fn concurrent_batches_of_one_case_lose_no_event(db: Arc<dyn Database>) {
+    let plan = new_plan(&db).await;
+    let batches = (0..8).map(|i| {
+        let db = Arc::clone(&db);
+        let events = vec![
+            event(&format!("o{i}"), "C-1", "opened", i),
+            event(&format!("r{i}"), "C-1", "reopened", 100 + i),
+        ];
+        tokio::spawn(async move { db.ingest(plan, events).await })
+    });
+    for batch in batches.collect::<Vec<_>>() {
+        batch.await.expect("task").expect("batch");
+    }
+    let cases = timelines_of(&db, plan, window(-1000, 1000)).await;
+    assert_eq!(cases.len(), 1);
+    assert_eq!(cases[0].reopened(), 8, "every batch's reopening is kept");
+    assert_eq!(cases[0].effort_minutes(), Some(160.0));
+    assert_eq!(db.activity_generation(plan).await.expect("generation"), 8);
 }

@@ -23,6 +23,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "case activity",
         include_str!("../../migrations/sqlite/0003_case_activity.sql"),
     ),
+    (
+        4,
+        "case timelines",
+        include_str!("../../migrations/sqlite/0004_case_timelines.sql"),
+    ),
 ];
 
 /// Applies the migrations the database has not had yet.

@@ -17,6 +17,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use caseload_domain::analytics::{CaseTimeline, Window};
 use caseload_domain::{
     Amount, BacktestRecord, Change, ChildKind, ChildRecord, EvaluationId, EvaluationRecord, Fields,
     HistorySummary, Intervention, InterventionId, NewBacktest, NewEvaluation, NewIntervention,
@@ -117,26 +118,53 @@ impl SqliteStore {
         &self,
         read: impl FnOnce(&Connection) -> rusqlite::Result<T>,
     ) -> Result<T, StoreError> {
+        let conn = self.reader()?;
+        let result = read(&conn);
+        self.put_back(conn);
+        Ok(result?)
+    }
+
+    /// Runs a long `read` (one that scans many rows) on a pooled connection, on a blocking
+    /// thread, so that it does not hold up the requests sharing the caller's thread.
+    async fn read_long<T: Send + 'static>(
+        &self,
+        read: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let conn = self.reader()?;
+        let (conn, result) = tokio::task::spawn_blocking(move || {
+            let result = read(&conn);
+            (conn, result)
+        })
+        .await
+        .map_err(|e| StoreError::Internal(format!("a read failed: {e}")))?;
+        self.put_back(conn);
+        result
+    }
+
+    /// An idle reading connection, or a new one.
+    fn reader(&self) -> Result<Connection, StoreError> {
         let pooled = self
             .readers
             .lock()
             .map(|mut idle| idle.pop())
             .unwrap_or(None);
-        let conn = match pooled {
-            Some(conn) => conn,
+        match pooled {
+            Some(conn) => Ok(conn),
             None => {
                 let conn = open_connection(&self.path, false)?;
                 conn.execute_batch("PRAGMA query_only = ON;")?;
-                conn
+                Ok(conn)
             }
-        };
-        let result = read(&conn);
+        }
+    }
+
+    /// Keeps a reading connection for the next read, up to the pool's size.
+    fn put_back(&self, conn: Connection) {
         if let Ok(mut idle) = self.readers.lock()
             && idle.len() < self.max_idle_readers
         {
             idle.push(conn);
         }
-        Ok(result?)
     }
 
     /// Runs `work` in the writer's next group commit and answers once it is durable.
@@ -544,11 +572,39 @@ impl CaseEventStore for SqliteStore {
     }
 
     async fn case_event_count(&self, plan: PlanId) -> Result<u64, StoreError> {
-        let count: i64 = self.read(|conn| {
-            conn.prepare_cached("SELECT count(*) FROM case_events WHERE plan_id = ?1")?
-                .query_row([plan.to_string()], |r| r.get(0))
+        Ok(self.activity(plan)?.1)
+    }
+
+    async fn activity_generation(&self, plan: PlanId) -> Result<u64, StoreError> {
+        Ok(self.activity(plan)?.0)
+    }
+
+    async fn case_timelines(
+        &self,
+        plan: PlanId,
+        window: Window,
+    ) -> Result<Vec<CaseTimeline>, StoreError> {
+        self.read_long(move |conn| reads::case_timelines(conn, plan, window))
+            .await
+    }
+}
+
+impl SqliteStore {
+    /// A plan's activity generation and event count; not found for an unknown plan.
+    fn activity(&self, plan: PlanId) -> Result<(u64, u64), StoreError> {
+        let (exists, generation, events): (bool, i64, i64) = self.read(|conn| {
+            conn.prepare_cached(
+                "SELECT 1, coalesce(a.generation, 0), coalesce(a.events, 0) FROM plans p \
+                 LEFT JOIN plan_activity a ON a.plan_id = p.id WHERE p.id = ?1",
+            )?
+            .query_row([plan.to_string()], |r| Ok((true, r.get(1)?, r.get(2)?)))
+            .optional()
+            .map(|found| found.unwrap_or((false, 0, 0)))
         })?;
-        Ok(count.max(0) as u64)
+        if !exists {
+            return Err(missing_plan(plan));
+        }
+        Ok((generation.max(0) as u64, events.max(0) as u64))
     }
 }
 

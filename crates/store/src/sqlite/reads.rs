@@ -8,8 +8,10 @@ use rusqlite::{Connection, OptionalExtension as _, Row, params};
 use crate::StoreError;
 use crate::rows::{
     BacktestRow, ChildRow, EvaluationRow, InterventionRow, PlanRow, TransitionRow, VersionRow,
-    missing_intervention, table,
+    missing_intervention, missing_plan, table,
 };
+use crate::timelines;
+use caseload_domain::analytics::{CaseTimeline, Window};
 
 pub(crate) const CHILD_COLUMNS: &str =
     "plan_id, id, fields, extensions, version, created_at, updated_at";
@@ -191,4 +193,37 @@ pub(crate) fn evaluation(
         evaluation_row,
     )
     .optional()
+}
+
+/// The timelines of a plan's cases that matter for `window`: seen in it or the window before
+/// it, or still open (two index ranges, one per reason).
+pub(crate) fn case_timelines(
+    conn: &Connection,
+    plan: PlanId,
+    window: Window,
+) -> Result<Vec<CaseTimeline>, StoreError> {
+    if !plan_exists(conn, plan)? {
+        return Err(missing_plan(plan));
+    }
+    let mut select = conn.prepare_cached(
+        "SELECT timeline FROM case_timelines \
+         WHERE plan_id = ?1 AND last_seen_at >= ?2 AND first_seen_at < ?3 \
+         UNION ALL \
+         SELECT timeline FROM case_timelines \
+         WHERE plan_id = ?1 AND is_open = 1 AND first_seen_at < ?3 AND last_seen_at < ?2",
+    )?;
+    let mut rows = select.query(params![
+        plan.to_string(),
+        window.previous().start().as_micros(),
+        window.end().as_micros()
+    ])?;
+    let mut cases = Vec::new();
+    while let Some(row) = rows.next()? {
+        let document = row
+            .get_ref(0)?
+            .as_str()
+            .map_err(|e| StoreError::Internal(format!("stored case timeline: {e}")))?;
+        cases.push(timelines::parse(document)?);
+    }
+    Ok(cases)
 }

@@ -13,6 +13,7 @@ use super::reads;
 use crate::rows::{
     kind_name, missing_evaluation, missing_intervention, missing_plan, missing_record, table,
 };
+use crate::timelines::{self, TimelineRow};
 use crate::{Put, StatusChange, StoreError};
 
 type Refusable<T> = rusqlite::Result<Result<T, StoreError>>;
@@ -391,9 +392,9 @@ pub(crate) fn ingest(
          VALUES (?16, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) \
          ON CONFLICT (event_key) DO NOTHING",
     )?;
-    let mut accepted = 0;
+    let mut accepted = Vec::with_capacity(events.len());
     for e in events {
-        accepted += insert.execute(params![
+        let inserted = insert.execute(params![
             plan,
             e.event_id.as_str(),
             e.case_id.as_str(),
@@ -410,12 +411,66 @@ pub(crate) fn ingest(
             e.outcome.as_ref().map(|l| l.as_str()),
             now,
             event_key(&plan, e.event_id.as_str()),
-        ])? as u64;
+        ])?;
+        if inserted > 0 {
+            accepted.push(e);
+        }
+    }
+    if !accepted.is_empty() {
+        advance_timelines(conn, &plan, &accepted)?;
+        conn.prepare_cached(
+            "INSERT INTO plan_activity (plan_id, generation, events) VALUES (?1, 1, ?2) \
+             ON CONFLICT (plan_id) DO UPDATE SET generation = generation + 1, \
+             events = events + excluded.events",
+        )?
+        .execute(params![plan, accepted.len() as i64])?;
     }
     Ok(Ok(crate::Ingested {
-        accepted,
-        duplicates: events.len() as u64 - accepted,
+        accepted: accepted.len() as u64,
+        duplicates: (events.len() - accepted.len()) as u64,
     }))
+}
+
+/// Moves on the timelines of the cases of newly stored `events`.
+///
+/// A stored timeline that does not read back fails the batch like a failed statement (it is
+/// not the caller's to fix), so the events stay unstored too.
+fn advance_timelines(
+    conn: &Connection,
+    plan: &str,
+    events: &[&caseload_domain::events::CaseEvent],
+) -> rusqlite::Result<()> {
+    let failed = |e: StoreError| rusqlite::Error::ToSqlConversionFailure(Box::new(e));
+    let mut read = conn.prepare_cached(
+        "SELECT timeline FROM case_timelines WHERE plan_id = ?1 AND case_id = ?2",
+    )?;
+    let mut write = conn.prepare_cached(
+        "INSERT INTO case_timelines (plan_id, case_id, first_seen_at, last_seen_at, is_open, \
+         timeline) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+         ON CONFLICT (plan_id, case_id) DO UPDATE SET first_seen_at = excluded.first_seen_at, \
+         last_seen_at = excluded.last_seen_at, is_open = excluded.is_open, \
+         timeline = excluded.timeline",
+    )?;
+    for (case, events) in timelines::by_case(events.iter().copied()) {
+        let stored: Option<String> = read
+            .query_row(params![plan, case], |r| r.get(0))
+            .optional()?;
+        let current = stored
+            .as_deref()
+            .map(timelines::parse)
+            .transpose()
+            .map_err(failed)?;
+        let row = TimelineRow::of(&timelines::advanced(current, &events)).map_err(failed)?;
+        write.execute(params![
+            plan,
+            case,
+            row.first_seen_at,
+            row.last_seen_at,
+            row.is_open,
+            row.document
+        ])?;
+    }
+    Ok(())
 }
 
 /// The 128-bit key that identifies an event within all plans: BLAKE3 of the plan id and the
