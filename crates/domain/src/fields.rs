@@ -64,6 +64,10 @@ const READ_ONLY: &[&str] = &[
     "OpenInterventions",
     "History",
     "Analysis",
+    "Annotations",
+    "Window",
+    "Statistics",
+    "Projections",
 ];
 
 impl RecordKind {

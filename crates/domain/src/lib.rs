@@ -10,6 +10,7 @@ pub mod criterion;
 pub mod evaluation;
 pub mod events;
 pub mod fields;
+pub mod forecast;
 pub mod ids;
 pub mod intervention;
 pub mod money;

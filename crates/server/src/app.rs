@@ -41,6 +41,7 @@ impl Application {
         let state = api::AppState {
             db: db.clone(),
             body_timeout: settings.body_timeout(),
+            analyst: api::Analyst::default(),
         };
         let router = api::router(state, settings);
         Ok(Self {

@@ -57,6 +57,7 @@ mod compute;
 mod distribution;
 mod kind;
 mod readable;
+mod settings;
 mod staffing_advice;
 mod statistics;
 mod tally;
@@ -70,6 +71,9 @@ pub use booking::Booking;
 pub use compute::{UNSPECIFIED, compute};
 pub use kind::StatisticType;
 pub use readable::{headline, headline_value, readable_statistics, readable_utilization};
+pub use settings::{
+    DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, PerformanceSettings, PerformanceSettingsError, period,
+};
 pub use statistics::{
     BacklogAging, Breakdown, BreakdownValue, CaseCounts, CurrencyNet, Durations, EffortPerCase,
     PriorityAttainment, ProfitLoss, ServiceLevels, Statistics, TeamUtilization, Trend, Utilization,

@@ -40,4 +40,4 @@ pub use error::EventError;
 pub use event::{CaseEvent, PROPERTIES};
 pub use kind::{EventPriority, EventType};
 pub use text::{CaseId, EventId, Label, MAX_ID_CHARS, MAX_LABEL_CHARS};
-pub use when::{MAX_OCCURRED_AT_MICROS, parse_occurred_at};
+pub use when::{MAX_OCCURRED_AT_MICROS, parse_instant, parse_occurred_at};

@@ -15,17 +15,18 @@ pub const MAX_OCCURRED_AT_MICROS: i64 = 253_402_300_799_999_999;
 /// Parses RFC 3339 text such as `2026-03-02T09:15:00+01:00` into a UTC [`Timestamp`]; the
 /// error names `OccurredAt`.
 pub fn parse_occurred_at(text: &str) -> Result<Timestamp, EventError> {
+    parse_instant(text).map_err(|problem| EventError::invalid("OccurredAt", problem))
+}
+
+/// Parses RFC 3339 text with an explicit offset into a UTC [`Timestamp`] in the years 1970 to
+/// 9999; the error says what is wrong with the text.
+pub fn parse_instant(text: &str) -> Result<Timestamp, &'static str> {
     // Long enough for nanoseconds and an offset; longer text is not RFC 3339 anyway and
     // would only make the error message long.
     let parsed = (text.len() <= 64)
         .then(|| OffsetDateTime::parse(text, &Rfc3339).ok())
         .flatten()
-        .ok_or_else(|| {
-            EventError::invalid(
-                "OccurredAt",
-                "not an RFC 3339 date-time with offset, e.g. 2026-03-02T09:15:00+01:00",
-            )
-        })?;
+        .ok_or("not an RFC 3339 date-time with offset, e.g. 2026-03-02T09:15:00+01:00")?;
     // Computed from the instant, never by changing the offset, which could leave the range
     // of dates the time crate represents.
     let micros = parsed.unix_timestamp_nanos().div_euclid(1_000);
@@ -33,9 +34,7 @@ pub fn parse_occurred_at(text: &str) -> Result<Timestamp, EventError> {
         .ok()
         .filter(|m| (0..=MAX_OCCURRED_AT_MICROS).contains(m))
         .map(Timestamp::from_micros)
-        .ok_or_else(|| {
-            EventError::invalid("OccurredAt", "must fall in the years 1970 to 9999 (UTC)")
-        })
+        .ok_or("must fall in the years 1970 to 9999 (UTC)")
 }
 
 #[cfg(test)]

@@ -30,6 +30,8 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::config::Settings;
 use error::{ApiError, HTTPError};
 
+pub use ops::performance::Analyst;
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
@@ -37,6 +39,8 @@ pub struct AppState {
     pub db: Arc<dyn Database>,
     /// How long a client may take to send a request body.
     pub body_timeout: std::time::Duration,
+    /// Computes Performance figures and keeps them while they are right.
+    pub analyst: Analyst,
 }
 
 #[derive(OpenApi)]

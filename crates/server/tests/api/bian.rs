@@ -77,8 +77,19 @@ on_both_backends! {
         let got = app.get(&format!("{base}/Retrieve")).await;
         let perf = &got.body["Performance"];
         assert_eq!(perf["CustomerCaseServiceStatisticType"], "throughput");
-        assert_eq!(perf["CustomerCaseServiceStatisticValue"], "412 cases/week");
+        // A statistic the service computes: the figure comes from the (empty) case activity,
+        // and the client's text is kept beside it.
+        let value = perf["CustomerCaseServiceStatisticValue"].as_str().expect("computed");
+        assert!(value.starts_with("0 cases resolved"), "{value}");
+        assert_eq!(perf["Annotations"]["CustomerCaseServiceStatisticValue"], "412 cases/week");
         assert_eq!(got.etag(), "\"2\"");
+
+        // A statistic it does not compute is the client's alone.
+        let free = format!("/CustomerCaseManagement/{id}/Performance/mood");
+        app.put(&format!("{free}/Update"), &json!({"CustomerCaseServiceStatisticType": "staff mood",
+            "CustomerCaseServiceStatisticValue": "good"})).await;
+        let got = app.get(&format!("{free}/Retrieve")).await;
+        assert_eq!(got.body["Performance"]["CustomerCaseServiceStatisticValue"], "good");
     }
 
     async fn a_rule_of_another_plan_is_not_found(app: TestApp) {

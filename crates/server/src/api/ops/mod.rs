@@ -2,8 +2,10 @@
 //! in paths, status codes and envelopes; what they do to the store is written once, here.
 
 pub mod criteria;
+pub mod performance;
 pub mod views;
 
+use caseload_domain::analytics::PerformanceSettings;
 use caseload_domain::criterion::CriterionSettings;
 use caseload_domain::plan::PlanSettings;
 use caseload_domain::{
@@ -125,13 +127,13 @@ pub async fn put_record(
 ) -> Result<Put, ApiError> {
     let extensions: &[&str] = match kind {
         ChildKind::Rules => CriterionSettings::PROPERTIES,
-        ChildKind::Performance => &[],
+        ChildKind::Performance => PerformanceSettings::PROPERTIES,
     };
     let fields = Fields::parse(kind.record_kind(), body, extensions)?;
     let touches_settings = body.keys().any(|k| extensions.contains(&k.as_str()));
     if !touches_settings {
         let mut change = Change::fields(fields, write.mode, write.expected, write.actor.clone());
-        if write.mode == WriteMode::Replace && kind == ChildKind::Rules {
+        if write.mode == WriteMode::Replace {
             change.extensions = Some(Map::new());
         }
         return Ok(state.db.put_record(kind, plan, id, change).await?);
@@ -146,18 +148,40 @@ pub async fn put_record(
             }
             Err(err) => return Err(err.into()),
         };
-        let settings = criteria::settings_after(current.as_ref(), body, write.mode)?;
+        let settings = match kind {
+            ChildKind::Rules => {
+                criteria::settings_after(current.as_ref(), body, write.mode)?.to_json()
+            }
+            ChildKind::Performance => {
+                performance_settings_after(current.as_ref(), body, write.mode)?
+            }
+        };
         let expected = write.expected.or(current.as_ref().map(|r| r.meta.version));
         let change = Change {
             fields: fields.clone(),
             mode: write.mode,
             expected,
-            extensions: Some(settings.to_json()),
+            extensions: Some(settings),
             actor: write.actor.clone(),
         };
         Ok(state.db.put_record(kind, plan, id.clone(), change).await)
     })
     .await
+}
+
+/// A Performance record's window and breakdown after a write: patched into the stored ones
+/// (merge) or as given (replace, or a new record).
+fn performance_settings_after(
+    current: Option<&ChildRecord>,
+    body: &Map<String, Value>,
+    mode: WriteMode,
+) -> Result<Map<String, Value>, ApiError> {
+    let next = match (mode, current) {
+        (WriteMode::Merge, Some(record)) => performance::stored_settings(record).patched(body),
+        _ => PerformanceSettings::from_json(body),
+    };
+    next.map(|s| s.to_json())
+        .map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
 /// The record kind an intervention's details are validated against.

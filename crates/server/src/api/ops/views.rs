@@ -5,11 +5,16 @@
 //! A BIAN string the client wrote is shown as written; where the client wrote none, the
 //! service's rendering of the typed data fills it.
 
-use caseload_domain::{ChildKind, ChildRecord, Plan, Subject};
+use caseload_domain::analytics::{
+    headline, interpretation, readable_statistics, readable_utilization, recommendation,
+};
+use caseload_domain::forecast::readable_projections;
+use caseload_domain::{ChildKind, ChildRecord, Plan, Subject, Timestamp};
 use serde_json::{Map, Value, json};
 
 use super::AppState;
 use super::criteria::{backtest_json, stored_settings};
+use super::performance::{self, Figures};
 use crate::api::error::ApiError;
 use crate::api::render;
 
@@ -54,6 +59,56 @@ pub async fn read_plan(
     Ok((plan, shown))
 }
 
+/// Shows computed figures: the BIAN strings rendered from them, a client's own text for any of
+/// those strings kept under `Annotations`, and the typed `Window`, `Statistics` and
+/// `Projections`.
+fn show_figures(out: &mut Map<String, Value>, figures: &Figures) {
+    let (kind, s, settings) = (figures.kind, &*figures.statistics, &figures.settings);
+    let computed = [
+        ("CustomerCaseServiceStatisticValue", headline(kind, s).1),
+        (
+            "CustomerCaseResolutionServiceStatistics",
+            readable_statistics(s),
+        ),
+        ("CustomerCaseResourceUtilization", readable_utilization(s)),
+        (
+            "CustomerCaseServiceStatisticInterpretation",
+            interpretation(kind, s, settings),
+        ),
+        (
+            "CustomerCaseServiceStatisticRecommendation",
+            recommendation(kind, s, settings),
+        ),
+        (
+            "CustomerCaseLoadingProjections",
+            readable_projections(&figures.projections),
+        ),
+    ];
+    let mut annotations = Map::new();
+    for (name, text) in computed {
+        if let Some(written) = out.insert(name.to_owned(), text.into()) {
+            annotations.insert(name.to_owned(), written);
+        }
+    }
+    if !annotations.is_empty() {
+        out.insert("Annotations".into(), Value::Object(annotations));
+    }
+    out.insert(
+        "Window".into(),
+        json!({
+            "Start": figures.window.start().to_rfc3339(),
+            "End": figures.window.end().to_rfc3339(),
+        }),
+    );
+    out.insert("Statistics".into(), to_json(s));
+    out.insert("Projections".into(), to_json(&*figures.projections));
+}
+
+fn to_json(value: &impl serde::Serialize) -> Value {
+    // Plain structs of numbers, strings and maps with string keys always serialise.
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
 fn fill(out: &mut Map<String, Value>, name: &str, computed: Option<String>) {
     if !out.contains_key(name)
         && let Some(text) = computed
@@ -74,6 +129,16 @@ pub async fn record(
     };
     let open = state.db.open_interventions(record.plan_id, subject).await?;
     out.insert("OpenInterventions".into(), open.into());
+    if record.kind == ChildKind::Performance {
+        out.extend(performance::stored_settings(record).to_json());
+        if let Some(figures) = state
+            .analyst
+            .figures(state, record, Timestamp::now())
+            .await?
+        {
+            show_figures(&mut out, &figures);
+        }
+    }
     if record.kind == ChildKind::Rules {
         let settings = stored_settings(record);
         out.extend(settings.to_json());
