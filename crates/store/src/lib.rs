@@ -227,13 +227,24 @@ pub trait CaseEventStore: Send + Sync {
     /// added events (0 before the first), so that what was computed from the activity at one
     /// generation stays right for as long as the generation holds.
     async fn activity_generation(&self, plan: PlanId) -> Result<u64, StoreError>;
+    /// Folds the events stored since the last fold into the plan's case timelines, in
+    /// transactions of a bounded size, and answers the generation they now include. Reading
+    /// timelines does this first; calling it after ingesting keeps reads from waiting.
+    async fn fold_timelines(&self, plan: PlanId) -> Result<u64, StoreError>;
     /// The timelines of a plan's cases that [matter](CaseTimeline::matters_for) for
     /// `window` (and so for the window before it): those seen in either window, and those
-    /// still open. Kept up to date by [`ingest`](Self::ingest), in the same transaction.
+    /// still open; they include every event stored before the call.
     async fn case_timelines(
         &self,
         plan: PlanId,
         window: Window,
+    ) -> Result<Vec<CaseTimeline>, StoreError>;
+    /// The timelines of a plan's cases that changed after generation `after`, whether or not
+    /// they matter for any window; they include every event stored before the call.
+    async fn case_timelines_changed(
+        &self,
+        plan: PlanId,
+        after: u64,
     ) -> Result<Vec<CaseTimeline>, StoreError>;
 }
 

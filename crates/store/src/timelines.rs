@@ -64,3 +64,110 @@ pub(crate) fn parse(document: &str) -> Result<CaseTimeline, StoreError> {
     serde_json::from_str(document)
         .map_err(|e| StoreError::Internal(format!("stored case timeline is invalid: {e}")))
 }
+
+/// Most events folded into timelines in one transaction: bounds the memory and the time the
+/// writer spends on one fold.
+pub(crate) const FOLD_EVENTS: i64 = 50_000;
+
+/// The generations a fold takes next: from just after `folded`, as many whole batches as fit
+/// [`FOLD_EVENTS`] (always at least one). `pending` lists each generation after `folded` with
+/// its event count, in order.
+pub(crate) fn fold_through(pending: &[(i64, i64)]) -> Option<i64> {
+    let mut total = 0;
+    let mut through = None;
+    for &(generation, events) in pending {
+        total += events;
+        if through.is_some() && total > FOLD_EVENTS {
+            break;
+        }
+        through = Some(generation);
+    }
+    through
+}
+
+/// A stored case event's columns, as both backends read them back.
+pub(crate) struct EventRow {
+    pub event_id: String,
+    pub case_id: String,
+    pub event_type: String,
+    pub occurred_at: i64,
+    pub category: Option<String>,
+    pub priority: Option<String>,
+    pub channel: Option<String>,
+    pub team: Option<String>,
+    pub agent: Option<String>,
+    pub effort_minutes: Option<f64>,
+    pub amount_value: Option<String>,
+    pub amount_currency: Option<String>,
+    pub outcome: Option<String>,
+}
+
+/// The columns of [`EventRow`], in order.
+pub(crate) const EVENT_COLUMNS: &str = "event_id, case_id, event_type, occurred_at, category, \
+     priority, channel, team, agent, effort_minutes, amount_value, amount_currency, outcome";
+
+impl TryFrom<EventRow> for CaseEvent {
+    type Error = StoreError;
+
+    /// Validates a stored event as the batch parser did when it arrived.
+    fn try_from(row: EventRow) -> Result<Self, StoreError> {
+        use caseload_domain::Amount;
+        use caseload_domain::Timestamp;
+        use caseload_domain::events::{
+            CaseId, EffortMinutes, EventId, EventPriority, EventType, Label,
+        };
+        let bad = |e: &dyn std::fmt::Display| {
+            StoreError::Internal(format!("stored case event is invalid: {e}"))
+        };
+        let label = |field: &'static str, text: Option<String>| {
+            text.map(|t| Label::parse(field, t))
+                .transpose()
+                .map_err(|e| bad(&e))
+        };
+        let amount = match (row.amount_value, row.amount_currency) {
+            (Some(value), Some(currency)) => Some(
+                Amount::parse(&serde_json::json!({"Value": value, "Currency": currency}))
+                    .map_err(|e| bad(&e))?,
+            ),
+            _ => None,
+        };
+        Ok(CaseEvent {
+            event_id: EventId::parse(row.event_id).map_err(|e| bad(&e))?,
+            case_id: CaseId::parse(row.case_id).map_err(|e| bad(&e))?,
+            event_type: EventType::parse(&row.event_type).map_err(|e| bad(&e))?,
+            occurred_at: Timestamp::from_micros(row.occurred_at),
+            category: label("Category", row.category)?,
+            priority: row
+                .priority
+                .map(|p| EventPriority::parse(&p))
+                .transpose()
+                .map_err(|e| bad(&e))?,
+            channel: label("Channel", row.channel)?,
+            team: label("Team", row.team)?,
+            agent: label("Agent", row.agent)?,
+            effort_minutes: row
+                .effort_minutes
+                .map(EffortMinutes::new)
+                .transpose()
+                .map_err(|e| bad(&e))?,
+            amount,
+            outcome: label("Outcome", row.outcome)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fold_takes_whole_batches_up_to_the_limit_and_at_least_one() {
+        assert_eq!(fold_through(&[]), None);
+        assert_eq!(fold_through(&[(3, 10)]), Some(3));
+        assert_eq!(fold_through(&[(3, FOLD_EVENTS * 2), (4, 1)]), Some(3));
+        assert_eq!(
+            fold_through(&[(1, 20_000), (2, 20_000), (3, 10_000), (4, 1)]),
+            Some(3)
+        );
+    }
+}

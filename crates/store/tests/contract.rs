@@ -186,7 +186,8 @@ contract!(
     timelines_follow_events_in_any_order_and_batching,
     duplicates_do_not_move_timelines_or_the_generation,
     only_the_cases_that_matter_for_a_window_are_read,
-    concurrent_batches_of_one_case_lose_no_event;
+    concurrent_batches_of_one_case_lose_no_event,
+    timelines_changed_since_a_generation_are_the_ones_new_events_touched;
     raw: a_record_written_before_versions_were_kept_has_an_empty_history,
 );
 
@@ -1275,4 +1276,38 @@ async fn concurrent_batches_of_one_case_lose_no_event(db: Arc<dyn Database>) {
     assert_eq!(cases[0].reopened(), 8, "every batch's reopening is kept");
     assert_eq!(cases[0].effort_minutes(), Some(160.0));
     assert_eq!(db.activity_generation(plan).await.expect("generation"), 8);
+}
+
+async fn timelines_changed_since_a_generation_are_the_ones_new_events_touched(
+    db: Arc<dyn Database>,
+) {
+    let plan = new_plan(&db).await;
+    db.ingest(plan, history()).await.expect("batch");
+    assert_eq!(db.fold_timelines(plan).await.expect("fold"), 1);
+    let generation = db.activity_generation(plan).await.expect("generation");
+    db.ingest(
+        plan,
+        vec![
+            event("e20", "C-2", "resolved", 60),
+            event("e21", "C-9", "opened", 61),
+        ],
+    )
+    .await
+    .expect("second batch");
+    // Read without folding first: the read folds what is pending.
+    let mut changed = db
+        .case_timelines_changed(plan, generation)
+        .await
+        .expect("changed");
+    changed.sort_by(|a, b| a.case_id().as_str().cmp(b.case_id().as_str()));
+    let ids: Vec<&str> = changed.iter().map(|t| t.case_id().as_str()).collect();
+    assert_eq!(ids, ["C-2", "C-9"]);
+    assert!(!changed[0].is_open(), "C-2 is resolved again");
+    assert_eq!(db.fold_timelines(plan).await.expect("fold"), 2);
+    assert!(
+        db.case_timelines_changed(plan, 2)
+            .await
+            .expect("changed")
+            .is_empty()
+    );
 }

@@ -44,11 +44,11 @@ fn utilization_is_effort_in_the_window_over_scheduled_capacity() {
 fn working_days_count_partial_days_in_part_and_weekends_not_at_all() {
     let settings = standard_settings();
     let partial = window("2026-06-08T13:00:00Z", "2026-06-10T00:00:00Z");
-    let s = compute(StatisticType::Utilization, &[], partial, &settings, None);
+    let s = compute::<CaseTimeline>(StatisticType::Utilization, &[], partial, &settings, None);
     assert_eq!(s.utilization.working_days, 1.5);
     assert_eq!(s.utilization.capacity_hours, 1.5 * 34.0);
     let weekend = window("2026-06-13T00:00:00Z", "2026-06-15T00:00:00Z");
-    let s = compute(StatisticType::Utilization, &[], weekend, &settings, None);
+    let s = compute::<CaseTimeline>(StatisticType::Utilization, &[], weekend, &settings, None);
     assert_eq!(
         (s.utilization.working_days, s.utilization.overall),
         (0.0, None)

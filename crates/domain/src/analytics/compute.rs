@@ -1,6 +1,7 @@
 //! [`compute`]: the figures of a window from case timelines, the plan's goals, calendar and
 //! resources; with the trend against the previous window and an optional breakdown.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 
 use super::readable::headline_value;
@@ -26,9 +27,9 @@ pub const UNSPECIFIED: &str = "unspecified";
 ///
 /// `cases` may hold the whole history or only the cases for which
 /// [`CaseTimeline::matters_for`] holds: the result is the same. Each case must appear once.
-pub fn compute(
+pub fn compute<C: Borrow<CaseTimeline>>(
     kind: StatisticType,
-    cases: &[CaseTimeline],
+    cases: &[C],
     window: Window,
     settings: &PlanSettings,
     breakdown: Option<Dimension>,
@@ -52,6 +53,7 @@ pub fn compute(
     let mut groups: HashMap<&str, Tally<'_>> = HashMap::new();
 
     for case in cases {
+        let case = case.borrow();
         if !case.matters_for(window) {
             continue;
         }

@@ -95,7 +95,7 @@ fn a_short_history_falls_back_to_the_mean_per_day_of_the_week() {
 
 #[test]
 fn no_history_forecasts_zero_with_method_none() {
-    let p = project(&[], &PlanSettings::default(), monday(), 3);
+    let p = project::<CaseTimeline>(&[], &PlanSettings::default(), monday(), 3);
     assert_eq!(p.method, Method::None);
     assert_eq!((p.history_days, p.history_arrivals), (0, 0));
     assert_eq!(p.history_from, None);
@@ -249,7 +249,9 @@ fn hours_of_the_week_are_read_in_the_calendar_time_zone() {
         assert_eq!(busy, [9]);
     }
     assert_eq!(
-        project(&[], &plan, now, 1).hour_of_week.len(),
+        project::<CaseTimeline>(&[], &plan, now, 1)
+            .hour_of_week
+            .len(),
         50,
         "ten working hours on five days"
     );
@@ -277,7 +279,7 @@ fn hours_of_the_week_are_read_in_the_calendar_time_zone() {
         ]
     );
     // The forecast starts on the local date of now: 23:00 UTC on Sunday is Monday in Berlin.
-    let late = project(&[], &plan, at("2026-05-24T23:00:00Z"), 1);
+    let late = project::<CaseTimeline>(&[], &plan, at("2026-05-24T23:00:00Z"), 1);
     assert_eq!(late.from, "2026-05-25");
     assert_eq!(late.time_zone, "Europe/Berlin");
 }

@@ -17,6 +17,7 @@ use super::routing::Routing;
 use super::week::{HOURS, WorkWeek, weekday};
 use crate::analytics::{CaseTimeline, plan_priority};
 use crate::plan::{Priority, Team};
+use std::borrow::Borrow;
 
 /// Days of history used: 26 weeks, what the store passes.
 pub(super) const HISTORY_DAYS: i64 = 26 * 7;
@@ -49,7 +50,12 @@ pub(super) struct History {
 }
 
 /// Reads the history of `cases` before the local day `today`; see the module docs.
-pub(super) fn read(cases: &[CaseTimeline], week: &WorkWeek, teams: &[Team], today: i64) -> History {
+pub(super) fn read<C: Borrow<CaseTimeline>>(
+    cases: &[C],
+    week: &WorkWeek,
+    teams: &[Team],
+    today: i64,
+) -> History {
     let start = today.saturating_sub(HISTORY_DAYS);
     let queue = Queue::new(week, start, today);
     let rows = teams.len() + 1;
@@ -61,6 +67,7 @@ pub(super) fn read(cases: &[CaseTimeline], week: &WorkWeek, teams: &[Team], toda
     let mut priorities = vec![[0.0; 4]; rows];
     let mut arrivals = 0;
     for case in cases {
+        let case = case.borrow();
         let route = routing.of(case);
         let route = routing.route(route);
         if let Some(minutes) = case

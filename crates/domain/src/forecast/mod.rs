@@ -43,6 +43,7 @@ mod week;
 use demand::{Day, TeamInputs};
 use model::Observed;
 use reallocation::Candidate;
+use std::borrow::Borrow;
 use week::{HOURS, WEEKDAYS, WorkWeek, date_text, interval_label, weekday};
 
 pub use projections::{
@@ -82,8 +83,8 @@ pub const DEFAULT_ATTAINMENT_GOAL: f64 = 0.8;
 /// The loading projections of a plan for `weeks` weeks (1 to [`MAX_WEEKS`]; 0 counts as 1)
 /// from the local date of `now` in the plan's calendar, learnt from `cases` (the plan's case
 /// timelines: those seen in about the last 26 weeks and the open ones). See the module docs.
-pub fn project(
-    cases: &[CaseTimeline],
+pub fn project<C: Borrow<CaseTimeline>>(
+    cases: &[C],
     settings: &PlanSettings,
     now: Timestamp,
     weeks: u32,

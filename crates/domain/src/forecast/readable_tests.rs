@@ -78,7 +78,7 @@ fn teams_short_and_covered_and_the_moves_are_named() {
 #[test]
 fn a_plan_with_no_teams_says_so() {
     let plan = settings(json!({"ResourcePlan": {"Teams": []}}));
-    let text = readable_projections(&project(&[], &plan, monday(), 1));
+    let text = readable_projections(&project::<CaseTimeline>(&[], &plan, monday(), 1));
     assert!(
         text.ends_with("The resource plan has no teams: no staffing by team."),
         "{text}"

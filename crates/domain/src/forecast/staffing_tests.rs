@@ -113,7 +113,7 @@ fn available_agents_allow_for_shrinkage_and_a_short_productive_day() {
     let plan = settings(json!({"ResourcePlan": {"Teams": [
         {"Team": "t", "Agents": 4, "ProductiveHoursPerDay": 6, "Shrinkage": 0.5}
     ]}}));
-    let p = project(&[], &plan, monday(), 1);
+    let p = project::<CaseTimeline>(&[], &plan, monday(), 1);
     let team = &p.teams[0];
     // 4 agents × (1 − 0.5) × 6 of the day's 8 working hours.
     assert_eq!(interval(team, "Tue 14:00–15:00").available_agents, 1.5);

@@ -71,6 +71,15 @@ pub async fn run(settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
     let id = plan.id;
     tracing::info!(plan = %id, "demo: plan created");
     let report = ingest::ingest(db.clone(), id, stream).await?;
+    let started = std::time::Instant::now();
+    db.fold_timelines(id)
+        .await
+        .context("folding the demo's events into case timelines")?;
+    tracing::info!(
+        plan = %id,
+        seconds = started.elapsed().as_secs_f64(),
+        "demo: case timelines folded"
+    );
     db.close().await;
     tracing::info!(
         plan = %id,

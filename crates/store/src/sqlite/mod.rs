@@ -101,6 +101,10 @@ impl SqliteStore {
         let conn = tokio::task::spawn_blocking(move || -> Result<Connection, StoreError> {
             let mut conn = open_connection(&path_for_open, true)?;
             migrate::run(&mut conn)?;
+            // The writer revisits the pages of recently active cases batch after batch: a
+            // page cache of its own (64 MiB at most, filled only as used) keeps them from
+            // being read back from the file each time.
+            conn.execute_batch("PRAGMA cache_size = -65536;")?;
             Ok(conn)
         })
         .await
@@ -572,11 +576,19 @@ impl CaseEventStore for SqliteStore {
     }
 
     async fn case_event_count(&self, plan: PlanId) -> Result<u64, StoreError> {
-        Ok(self.activity(plan)?.1)
+        Ok(self.activity(plan)?.events.max(0) as u64)
     }
 
     async fn activity_generation(&self, plan: PlanId) -> Result<u64, StoreError> {
-        Ok(self.activity(plan)?.0)
+        Ok(self.activity(plan)?.generation.max(0) as u64)
+    }
+
+    async fn fold_timelines(&self, plan: PlanId) -> Result<u64, StoreError> {
+        let mut activity = self.activity(plan)?;
+        while activity.folded < activity.generation {
+            activity = self.write(move |conn| writes::fold(conn, plan)).await?;
+        }
+        Ok(activity.generation.max(0) as u64)
     }
 
     async fn case_timelines(
@@ -584,27 +596,33 @@ impl CaseEventStore for SqliteStore {
         plan: PlanId,
         window: Window,
     ) -> Result<Vec<CaseTimeline>, StoreError> {
+        self.fold_timelines(plan).await?;
         self.read_long(move |conn| reads::case_timelines(conn, plan, window))
+            .await
+    }
+
+    async fn case_timelines_changed(
+        &self,
+        plan: PlanId,
+        after: u64,
+    ) -> Result<Vec<CaseTimeline>, StoreError> {
+        self.fold_timelines(plan).await?;
+        self.read_long(move |conn| reads::case_timelines_changed(conn, plan, after))
             .await
     }
 }
 
 impl SqliteStore {
-    /// A plan's activity generation and event count; not found for an unknown plan.
-    fn activity(&self, plan: PlanId) -> Result<(u64, u64), StoreError> {
-        let (exists, generation, events): (bool, i64, i64) = self.read(|conn| {
-            conn.prepare_cached(
-                "SELECT 1, coalesce(a.generation, 0), coalesce(a.events, 0) FROM plans p \
-                 LEFT JOIN plan_activity a ON a.plan_id = p.id WHERE p.id = ?1",
-            )?
-            .query_row([plan.to_string()], |r| Ok((true, r.get(1)?, r.get(2)?)))
-            .optional()
-            .map(|found| found.unwrap_or((false, 0, 0)))
+    /// A plan's activity; not found for an unknown plan.
+    fn activity(&self, plan: PlanId) -> Result<reads::Activity, StoreError> {
+        let found = self.read(|conn| {
+            if reads::plan_exists(conn, plan)? {
+                reads::activity(conn, &plan.to_string()).map(Some)
+            } else {
+                Ok(None)
+            }
         })?;
-        if !exists {
-            return Err(missing_plan(plan));
-        }
-        Ok((generation.max(0) as u64, events.max(0) as u64))
+        found.ok_or_else(|| missing_plan(plan))
     }
 }
 

@@ -227,3 +227,47 @@ pub(crate) fn case_timelines(
     }
     Ok(cases)
 }
+
+/// How far a plan's activity has got: the generation of its last batch, the generation its
+/// timelines include, and its event count (all 0 before the first batch).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Activity {
+    pub generation: i64,
+    pub folded: i64,
+    pub events: i64,
+}
+
+pub(crate) fn activity(conn: &Connection, plan: &str) -> rusqlite::Result<Activity> {
+    Ok(conn
+        .prepare_cached("SELECT generation, folded, events FROM plan_activity WHERE plan_id = ?1")?
+        .query_row([plan], |r| {
+            Ok(Activity {
+                generation: r.get(0)?,
+                folded: r.get(1)?,
+                events: r.get(2)?,
+            })
+        })
+        .optional()?
+        .unwrap_or_default())
+}
+
+/// The timelines of a plan's cases changed by folds after generation `after`.
+pub(crate) fn case_timelines_changed(
+    conn: &Connection,
+    plan: PlanId,
+    after: u64,
+) -> Result<Vec<CaseTimeline>, StoreError> {
+    let mut select = conn.prepare_cached(
+        "SELECT timeline FROM case_timelines WHERE plan_id = ?1 AND generation > ?2",
+    )?;
+    let mut rows = select.query(params![plan.to_string(), after as i64])?;
+    let mut cases = Vec::new();
+    while let Some(row) = rows.next()? {
+        let document = row
+            .get_ref(0)?
+            .as_str()
+            .map_err(|e| StoreError::Internal(format!("stored case timeline: {e}")))?;
+        cases.push(timelines::parse(document)?);
+    }
+    Ok(cases)
+}

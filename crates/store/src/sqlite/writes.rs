@@ -13,7 +13,9 @@ use super::reads;
 use crate::rows::{
     kind_name, missing_evaluation, missing_intervention, missing_plan, missing_record, table,
 };
-use crate::timelines::{self, TimelineRow};
+use caseload_domain::events::CaseEvent;
+
+use crate::timelines::{self, EventRow, TimelineRow};
 use crate::{Put, StatusChange, StoreError};
 
 type Refusable<T> = rusqlite::Result<Result<T, StoreError>>;
@@ -374,7 +376,8 @@ pub(crate) fn save_backtest(conn: &Connection, new: &NewBacktest) -> Refusable<B
     }))
 }
 
-/// Stores a batch of case events; `EventId`s the plan already has are skipped and counted.
+/// Stores a batch of case events under the plan's next generation; `EventId`s the plan
+/// already has are skipped and counted. Timelines are folded in later (see [`fold`]).
 pub(crate) fn ingest(
     conn: &Connection,
     plan: PlanId,
@@ -384,17 +387,18 @@ pub(crate) fn ingest(
         return Ok(Err(missing_plan(plan)));
     }
     let plan = plan.to_string();
+    let generation = reads::activity(conn, &plan)?.generation + 1;
     let now = Timestamp::now().as_micros();
     let mut insert = conn.prepare_cached(
         "INSERT INTO case_events (event_key, plan_id, event_id, case_id, event_type, occurred_at, \
          category, priority, channel, team, agent, effort_minutes, amount_value, amount_currency, \
-         outcome, received_at) \
-         VALUES (?16, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) \
+         outcome, received_at, generation) \
+         VALUES (?16, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?17) \
          ON CONFLICT (event_key) DO NOTHING",
     )?;
-    let mut accepted = Vec::with_capacity(events.len());
+    let mut accepted = 0;
     for e in events {
-        let inserted = insert.execute(params![
+        accepted += insert.execute(params![
             plan,
             e.event_id.as_str(),
             e.case_id.as_str(),
@@ -411,47 +415,83 @@ pub(crate) fn ingest(
             e.outcome.as_ref().map(|l| l.as_str()),
             now,
             event_key(&plan, e.event_id.as_str()),
-        ])?;
-        if inserted > 0 {
-            accepted.push(e);
-        }
+            generation,
+        ])? as u64;
     }
-    if !accepted.is_empty() {
-        advance_timelines(conn, &plan, &accepted)?;
+    if accepted > 0 {
         conn.prepare_cached(
-            "INSERT INTO plan_activity (plan_id, generation, events) VALUES (?1, 1, ?2) \
-             ON CONFLICT (plan_id) DO UPDATE SET generation = generation + 1, \
+            "INSERT INTO plan_activity (plan_id, generation, folded, events) VALUES (?1, ?2, 0, ?3) \
+             ON CONFLICT (plan_id) DO UPDATE SET generation = excluded.generation, \
              events = events + excluded.events",
         )?
-        .execute(params![plan, accepted.len() as i64])?;
+        .execute(params![plan, generation, accepted as i64])?;
     }
     Ok(Ok(crate::Ingested {
-        accepted: accepted.len() as u64,
-        duplicates: (events.len() - accepted.len()) as u64,
+        accepted,
+        duplicates: events.len() as u64 - accepted,
     }))
 }
 
-/// Moves on the timelines of the cases of newly stored `events`.
+/// Folds the next stored batches of a plan's events that its timelines do not include yet
+/// into them (at most about [`timelines::FOLD_EVENTS`] events, whole batches) and answers
+/// the generation the timelines now include; the caller repeats until it reaches the plan's
+/// generation.
 ///
-/// A stored timeline that does not read back fails the batch like a failed statement (it is
-/// not the caller's to fix), so the events stay unstored too.
-fn advance_timelines(
-    conn: &Connection,
-    plan: &str,
-    events: &[&caseload_domain::events::CaseEvent],
-) -> rusqlite::Result<()> {
+/// A stored timeline or event that does not read back fails the write like a failed
+/// statement: it is not the caller's to fix, and nothing of the fold is kept.
+pub(crate) fn fold(conn: &Connection, plan: PlanId) -> Refusable<reads::Activity> {
     let failed = |e: StoreError| rusqlite::Error::ToSqlConversionFailure(Box::new(e));
+    let plan = plan.to_string();
+    let activity = reads::activity(conn, &plan)?;
+    if activity.folded >= activity.generation {
+        return Ok(Ok(activity));
+    }
+    let pending: Vec<(i64, i64)> = conn
+        .prepare_cached(
+            "SELECT generation, count(*) FROM case_events \
+             WHERE plan_id = ?1 AND generation > ?2 GROUP BY generation ORDER BY generation",
+        )?
+        .query_map(params![plan, activity.folded], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let through = timelines::fold_through(&pending).unwrap_or(activity.generation);
+    let mut select = conn.prepare_cached(&format!(
+        "SELECT {} FROM case_events WHERE plan_id = ?1 AND generation > ?2 AND generation <= ?3",
+        timelines::EVENT_COLUMNS
+    ))?;
+    let rows = select.query_map(params![plan, activity.folded, through], |r| {
+        Ok(EventRow {
+            event_id: r.get(0)?,
+            case_id: r.get(1)?,
+            event_type: r.get(2)?,
+            occurred_at: r.get(3)?,
+            category: r.get(4)?,
+            priority: r.get(5)?,
+            channel: r.get(6)?,
+            team: r.get(7)?,
+            agent: r.get(8)?,
+            effort_minutes: r.get(9)?,
+            amount_value: r.get(10)?,
+            amount_currency: r.get(11)?,
+            outcome: r.get(12)?,
+        })
+    })?;
+    let mut events = Vec::new();
+    for row in rows {
+        events.push(CaseEvent::try_from(row?).map_err(failed)?);
+    }
     let mut read = conn.prepare_cached(
         "SELECT timeline FROM case_timelines WHERE plan_id = ?1 AND case_id = ?2",
     )?;
     let mut write = conn.prepare_cached(
         "INSERT INTO case_timelines (plan_id, case_id, first_seen_at, last_seen_at, is_open, \
-         timeline) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+         generation, timeline) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
          ON CONFLICT (plan_id, case_id) DO UPDATE SET first_seen_at = excluded.first_seen_at, \
          last_seen_at = excluded.last_seen_at, is_open = excluded.is_open, \
-         timeline = excluded.timeline",
+         generation = excluded.generation, timeline = excluded.timeline",
     )?;
-    for (case, events) in timelines::by_case(events.iter().copied()) {
+    for (case, events) in timelines::by_case(&events) {
         let stored: Option<String> = read
             .query_row(params![plan, case], |r| r.get(0))
             .optional()?;
@@ -467,10 +507,16 @@ fn advance_timelines(
             row.first_seen_at,
             row.last_seen_at,
             row.is_open,
+            through,
             row.document
         ])?;
     }
-    Ok(())
+    conn.prepare_cached("UPDATE plan_activity SET folded = ?2 WHERE plan_id = ?1")?
+        .execute(params![plan, through])?;
+    Ok(Ok(reads::Activity {
+        folded: through,
+        ..activity
+    }))
 }
 
 /// The 128-bit key that identifies an event within all plans: BLAKE3 of the plan id and the

@@ -13,6 +13,7 @@
 //! database never serve figures older than the last batch they can see. A figure is computed
 //! once however many requests ask for it at the same moment.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,20 +25,29 @@ use caseload_domain::plan::PlanSettings;
 use caseload_domain::{ChildRecord, PlanId, Timestamp};
 use caseload_store::StoreError;
 use moka::future::Cache;
+use tokio::sync::Mutex;
 
 use super::AppState;
 use crate::api::error::ApiError;
 
-/// The most case timelines kept in memory across plans and windows (a timeline takes a few
-/// hundred bytes).
-const TIMELINES_KEPT: u64 = 600_000;
+/// The most case timelines kept in memory for windows outside the recent past, across plans
+/// and windows (a timeline takes a few hundred bytes).
+const TIMELINES_KEPT: u64 = 300_000;
+/// The most plans whose recent timelines are kept in memory.
+const MIRRORED_PLANS: u64 = 32;
+/// Days of the recent past whose windows are served from a plan's mirror.
+const RECENT_DAYS: u32 = 91;
+const MICROS_PER_DAY: i64 = 86_400_000_000;
+/// How long after a batch its events are folded into the timelines in the background:
+/// batches arriving within it are folded together.
+const FOLD_DELAY: Duration = Duration::from_millis(200);
 /// The most computed figures kept.
 const FIGURES_KEPT: u64 = 4_096;
 /// How long an unused entry is kept.
 const IDLE: Duration = Duration::from_secs(15 * 60);
 /// The history a projection is made from: the cases seen in the last 2 × 13 weeks and the
 /// open ones.
-const PROJECTION_HISTORY_DAYS: u32 = 91;
+const PROJECTION_HISTORY_DAYS: u32 = RECENT_DAYS;
 const MICROS_PER_HOUR: i64 = 3_600_000_000;
 
 /// What the computed figures of a plan rest on: a change to any part makes them stale.
@@ -62,22 +72,97 @@ pub struct Figures {
     pub projections: Arc<Projections>,
 }
 
+/// The timelines of one plan's cases, as of one generation.
+type Cases = Arc<Vec<Arc<CaseTimeline>>>;
+
 /// Computes Performance figures and keeps them for as long as they are right.
 #[derive(Clone)]
 pub struct Analyst {
-    timelines: Cache<(Basis, Window), Arc<Vec<CaseTimeline>>>,
+    /// Per plan, the timelines that matter for any window of the recent past (see
+    /// [`recent_cover`]), brought up to date by fetching only those changed since.
+    mirrors: Cache<PlanId, Arc<Mutex<Option<Mirror>>>>,
+    /// Timelines for windows outside the recent past, per generation and window.
+    timelines: Cache<(Basis, Window), Cases>,
     statistics: Cache<(Basis, StatisticType, Window, Option<Dimension>), Arc<Statistics>>,
     projections: Cache<(Basis, i64, u32), Arc<Projections>>,
+    /// Plans whose timelines are being folded in the background.
+    folding: Arc<std::sync::Mutex<HashSet<PlanId>>>,
+}
+
+/// A plan's recent case timelines at one generation.
+struct Mirror {
+    generation: u64,
+    covers: Window,
+    cases: Cases,
+    index: HashMap<String, usize>,
+}
+
+impl Mirror {
+    fn new(generation: u64, covers: Window, cases: Vec<CaseTimeline>) -> Self {
+        let cases: Vec<Arc<CaseTimeline>> = cases.into_iter().map(Arc::new).collect();
+        let index = cases
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.case_id().as_str().to_owned(), i))
+            .collect();
+        Self {
+            generation,
+            covers,
+            cases: Arc::new(cases),
+            index,
+        }
+    }
+
+    /// Takes in timelines changed since its generation, as of `generation`.
+    fn update(&mut self, generation: u64, changed: Vec<CaseTimeline>) {
+        if !changed.is_empty() {
+            let mut cases = Vec::clone(&self.cases);
+            for case in changed {
+                let case = Arc::new(case);
+                match self.index.get(case.case_id().as_str()) {
+                    Some(&i) => cases[i] = case,
+                    None if case.matters_for(self.covers) => {
+                        self.index
+                            .insert(case.case_id().as_str().to_owned(), cases.len());
+                        cases.push(case);
+                    }
+                    None => {}
+                }
+            }
+            self.cases = Arc::new(cases);
+        }
+        self.generation = generation;
+    }
+}
+
+/// The window whose timelines serve every window of the recent past: any window that starts
+/// at most 91 days before the start of today (UTC), so that the window before it starts at
+/// most 182 days before, and ends by the end of tomorrow. It changes once a day.
+fn recent_cover(now: Timestamp) -> Window {
+    let today = now.as_micros().div_euclid(MICROS_PER_DAY) * MICROS_PER_DAY;
+    let start = today - i64::from(RECENT_DAYS) * MICROS_PER_DAY;
+    // Ends two days after today starts; the window before it then starts 2 × 91 + 2 days
+    // before its end, that is 182 days before today.
+    let end = today + 2 * MICROS_PER_DAY;
+    Window::new(Timestamp::from_micros(start), Timestamp::from_micros(end))
+        .expect("the cover ends after it starts")
+}
+
+/// Whether the timelines that matter for `cover` include all that matter for `window`.
+fn serves(cover: Window, window: Window) -> bool {
+    window.previous().start() >= cover.previous().start() && window.end() <= cover.end()
 }
 
 impl Default for Analyst {
     fn default() -> Self {
         Self {
+            mirrors: Cache::builder()
+                .max_capacity(MIRRORED_PLANS)
+                .time_to_idle(IDLE)
+                .build(),
             timelines: Cache::builder()
                 .max_capacity(TIMELINES_KEPT)
-                .weigher(|_, cases: &Arc<Vec<CaseTimeline>>| {
-                    u32::try_from(cases.len()).unwrap_or(u32::MAX).max(1)
-                })
+                .weigher(|_, cases: &Cases| u32::try_from(cases.len()).unwrap_or(u32::MAX).max(1))
                 .time_to_idle(IDLE)
                 .build(),
             statistics: Cache::builder()
@@ -88,6 +173,7 @@ impl Default for Analyst {
                 .max_capacity(FIGURES_KEPT)
                 .time_to_idle(IDLE)
                 .build(),
+            folding: Arc::default(),
         }
     }
 }
@@ -134,7 +220,7 @@ impl Analyst {
         let statistics = self
             .statistics
             .try_get_with((basis, kind, window, chosen.breakdown), async {
-                let cases = self.cases(state, basis, window).await?;
+                let cases = self.cases(state, basis, window, now).await?;
                 let settings = settings.clone();
                 let breakdown = chosen.breakdown;
                 blocking(move || Arc::new(compute(kind, &cases, window, &settings, breakdown)))
@@ -167,7 +253,7 @@ impl Analyst {
                 let at = Timestamp::from_micros(hour);
                 let history = Window::last_days(at, PROJECTION_HISTORY_DAYS)
                     .map_err(|e| StoreError::Internal(e.to_string()))?;
-                let cases = self.cases(state, basis, history).await?;
+                let cases = self.cases(state, basis, history, now).await?;
                 let settings = settings.clone();
                 blocking(move || Arc::new(forecast::project(&cases, &settings, at, weeks))).await
             })
@@ -175,27 +261,85 @@ impl Analyst {
             .map_err(shared)
     }
 
-    /// The timelines that matter for `window`, read once per basis and window.
+    /// The timelines that matter for `window` at the basis's generation: from the plan's
+    /// mirror when the window is recent, else read once per basis and window.
     async fn cases(
         &self,
         state: &AppState,
         basis: Basis,
         window: Window,
-    ) -> Result<Arc<Vec<CaseTimeline>>, StoreError> {
+        now: Timestamp,
+    ) -> Result<Cases, StoreError> {
+        let cover = recent_cover(now);
+        if serves(cover, window) {
+            return self.mirrored(state, basis, cover).await;
+        }
         self.timelines
             .try_get_with((basis, window), async {
-                let started = std::time::Instant::now();
                 let cases = state.db.case_timelines(basis.plan, window).await?;
-                tracing::debug!(
-                    plan = %basis.plan,
-                    cases = cases.len(),
-                    elapsed_ms = started.elapsed().as_millis() as u64,
-                    "read case timelines"
-                );
-                Ok::<_, StoreError>(Arc::new(cases))
+                Ok::<_, StoreError>(Arc::new(cases.into_iter().map(Arc::new).collect()))
             })
             .await
             .map_err(|e| unshared(&e))
+    }
+
+    /// The plan's recent timelines at (at least) the basis's generation.
+    async fn mirrored(
+        &self,
+        state: &AppState,
+        basis: Basis,
+        cover: Window,
+    ) -> Result<Cases, StoreError> {
+        let slot = self
+            .mirrors
+            .get_with(basis.plan, async { Arc::default() })
+            .await;
+        let mut mirror = slot.lock().await;
+        let started = std::time::Instant::now();
+        match mirror.as_mut() {
+            Some(m) if m.covers == cover && m.generation >= basis.generation => {}
+            Some(m) if m.covers == cover => {
+                let changed = state
+                    .db
+                    .case_timelines_changed(basis.plan, m.generation)
+                    .await?;
+                tracing::debug!(plan = %basis.plan, changed = changed.len(),
+                    elapsed_ms = started.elapsed().as_millis() as u64, "case timelines brought up to date");
+                m.update(basis.generation, changed);
+            }
+            _ => {
+                let cases = state.db.case_timelines(basis.plan, cover).await?;
+                tracing::info!(plan = %basis.plan, cases = cases.len(),
+                    elapsed_ms = started.elapsed().as_millis() as u64, "case timelines read");
+                *mirror = Some(Mirror::new(basis.generation, cover, cases));
+            }
+        }
+        Ok(mirror
+            .as_ref()
+            .map(|m| Arc::clone(&m.cases))
+            .unwrap_or_default())
+    }
+
+    /// Folds a plan's newly stored events into its timelines in the background, shortly
+    /// after a batch, so that the next reader finds them folded. Batches arriving in the
+    /// meantime are folded by the same run.
+    pub fn fold_soon(&self, state: &AppState, plan: PlanId) {
+        let Ok(mut folding) = self.folding.lock() else {
+            return;
+        };
+        if !folding.insert(plan) {
+            return;
+        }
+        let (db, folding) = (Arc::clone(&state.db), Arc::clone(&self.folding));
+        tokio::spawn(async move {
+            tokio::time::sleep(FOLD_DELAY).await;
+            if let Ok(mut set) = folding.lock() {
+                set.remove(&plan);
+            }
+            if let Err(err) = db.fold_timelines(plan).await {
+                tracing::warn!(plan = %plan, error = %err, "folding case events into timelines failed; the next read retries");
+            }
+        });
     }
 }
 

@@ -71,6 +71,9 @@ async fn ingest(
     let received = events.len() as u64;
     let done = state.db.ingest(plan, events).await?;
     tracing::info!(%plan, received, accepted = done.accepted, duplicates = done.duplicates, "case events ingested");
+    if done.accepted > 0 {
+        state.analyst.fold_soon(&state, plan);
+    }
     Ok(Json(IngestReport {
         received,
         accepted: done.accepted,
