@@ -11,6 +11,8 @@
 #   - "new" phase: sends the batches with SENDERS concurrent senders and times first send to
 #     last answer (every event must be accepted);
 #   - "dup" phase: sends the same batches again (every event must come back a duplicate).
+# Once batches pause, the server folds the new events into its case timelines in the
+# background; the report lists each fold (through which batch, how long).
 # It prints events/s, batches/s, per-batch latency p50/p99/max, the server's CPU use and the
 # bytes it wrote (wchar: WAL, checkpoints, responses) in each phase, and its peak RSS (VmHWM)
 # at the end. Results also go to bench/results/ingest-<date>.md.
@@ -85,7 +87,7 @@ if curl -s -o /dev/null --max-time 1 "$URL/"; then
 fi
 
 echo "==> starting caseload on $URL (db in $WORK)"
-RUST_LOG=warn "${SERVER_CPU[@]}" "$CASELOAD_BIN" --listen "127.0.0.1:$PORT" \
+RUST_LOG=warn,caseload::api::ops::performance=info "${SERVER_CPU[@]}" "$CASELOAD_BIN" --listen "127.0.0.1:$PORT" \
     --database-url "sqlite://$WORK/bench.db" >"$WORK/caseload.log" 2>&1 &
 CASELOAD_PID=$!
 
@@ -133,6 +135,13 @@ if ! kill -0 "$CASELOAD_PID" 2>/dev/null; then
 fi
 [ "$status" = 0 ] || { echo "--- caseload log:" >&2; tail -20 "$WORK/caseload.log" >&2; die "the load client failed"; }
 
+# Timelines are folded in the background once batches pause (the "new" phase's events while
+# the "dup" phase runs); wait for the last fold and report each.
+for _ in $(seq 1 600); do
+    grep -q "generation=$((BATCHES + WARMUP))\b\|generation=$BATCHES\b" "$WORK/caseload.log" 2>/dev/null && break
+    sleep 0.1
+done
+FOLDS="$(grep 'case events folded' "$WORK/caseload.log" | sed -n 's/.*generation=\([0-9]*\).*elapsed_ms=\([0-9]*\).*/through batch \1 in \2 ms/p' | paste -sd ';' -)"
 HWM="$(awk '/^VmHWM:/ {print $2}' "/proc/$CASELOAD_PID/status")"
 DB_BYTES="$(du -cb "$WORK"/bench.db* | awk 'END {print $1}')"
 
@@ -156,6 +165,7 @@ table() {
     echo "|---|---:|"
     echo "| new events/s vs target 100,000 | ${R[new_events_per_sec]} ($(verdict "${R[new_events_per_sec]}")) |"
     echo "| duplicate events/s | ${R[dup_events_per_sec]} |"
+    echo "| background folds into case timelines | ${FOLDS:-none logged} |"
     echo "| server RSS after start | $(mib "$RSS_START") MiB |"
     echo "| server peak RSS (VmHWM) | $(mib "$HWM") MiB |"
     echo "| database files at the end | $(awk -v b="$DB_BYTES" 'BEGIN { printf "%.1f", b / 1048576 }') MiB |"

@@ -13,9 +13,9 @@
 //! database never serve figures older than the last batch they can see. A figure is computed
 //! once however many requests ask for it at the same moment.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use caseload_domain::analytics::{
     CaseTimeline, Dimension, PerformanceSettings, StatisticType, Statistics, Window, compute,
@@ -38,9 +38,10 @@ const MIRRORED_PLANS: u64 = 32;
 /// Days of the recent past whose windows are served from a plan's mirror.
 const RECENT_DAYS: u32 = 91;
 const MICROS_PER_DAY: i64 = 86_400_000_000;
-/// How long after a batch its events are folded into the timelines in the background:
-/// batches arriving within it are folded together.
-const FOLD_DELAY: Duration = Duration::from_millis(200);
+/// How long a plan's batches must pause before its new events are folded in the background.
+const FOLD_QUIET: Duration = Duration::from_millis(250);
+/// The longest stored events wait for a background fold while batches keep coming.
+const FOLD_LAG: Duration = Duration::from_secs(5);
 /// The most computed figures kept.
 const FIGURES_KEPT: u64 = 4_096;
 /// How long an unused entry is kept.
@@ -85,8 +86,8 @@ pub struct Analyst {
     timelines: Cache<(Basis, Window), Cases>,
     statistics: Cache<(Basis, StatisticType, Window, Option<Dimension>), Arc<Statistics>>,
     projections: Cache<(Basis, i64, u32), Arc<Projections>>,
-    /// Plans whose timelines are being folded in the background.
-    folding: Arc<std::sync::Mutex<HashSet<PlanId>>>,
+    /// Plans whose newly stored events wait to be folded in the background.
+    folding: Arc<std::sync::Mutex<HashMap<PlanId, PendingFold>>>,
 }
 
 /// A plan's recent case timelines at one generation.
@@ -320,27 +321,63 @@ impl Analyst {
             .unwrap_or_default())
     }
 
-    /// Folds a plan's newly stored events into its timelines in the background, shortly
-    /// after a batch, so that the next reader finds them folded. Batches arriving in the
-    /// meantime are folded by the same run.
+    /// Folds a plan's newly stored events into its timelines in the background, so that the
+    /// next reader finds them folded. Folding waits until the plan's batches pause for
+    /// [`FOLD_QUIET`] (a burst is folded in large steps once it ends, instead of taking the
+    /// writer from the batches), but never lets stored events wait longer than
+    /// [`FOLD_LAG`]. A read folds whatever is still pending itself, so figures are always
+    /// exact; this only keeps reads from waiting.
     pub fn fold_soon(&self, state: &AppState, plan: PlanId) {
-        let Ok(mut folding) = self.folding.lock() else {
-            return;
-        };
-        if !folding.insert(plan) {
-            return;
+        let now = Instant::now();
+        {
+            let Ok(mut pending) = self.folding.lock() else {
+                return;
+            };
+            if let Some(p) = pending.get_mut(&plan) {
+                p.last_batch = now;
+                return;
+            }
+            pending.insert(
+                plan,
+                PendingFold {
+                    first_batch: now,
+                    last_batch: now,
+                },
+            );
         }
         let (db, folding) = (Arc::clone(&state.db), Arc::clone(&self.folding));
         tokio::spawn(async move {
-            tokio::time::sleep(FOLD_DELAY).await;
-            if let Ok(mut set) = folding.lock() {
-                set.remove(&plan);
+            loop {
+                let due = match folding.lock() {
+                    Ok(pending) => pending
+                        .get(&plan)
+                        .map(|p| (p.last_batch + FOLD_QUIET).min(p.first_batch + FOLD_LAG)),
+                    Err(_) => None,
+                };
+                let Some(due) = due else { return };
+                if Instant::now() >= due {
+                    break;
+                }
+                tokio::time::sleep_until(due.into()).await;
             }
-            if let Err(err) = db.fold_timelines(plan).await {
-                tracing::warn!(plan = %plan, error = %err, "folding case events into timelines failed; the next read retries");
+            if let Ok(mut pending) = folding.lock() {
+                pending.remove(&plan);
+            }
+            let started = Instant::now();
+            match db.fold_timelines(plan).await {
+                Ok(generation) => tracing::info!(plan = %plan, generation,
+                    elapsed_ms = started.elapsed().as_millis() as u64, "case events folded into timelines"),
+                Err(err) => tracing::warn!(plan = %plan, error = %err,
+                    "folding case events into timelines failed; the next read retries"),
             }
         });
     }
+}
+
+/// When a plan's batches arrived, while a background fold waits.
+struct PendingFold {
+    first_batch: Instant,
+    last_batch: Instant,
 }
 
 /// Runs CPU-bound work on a blocking thread.
