@@ -359,4 +359,19 @@ on_both_backends! {
         assert!(start < end, "{start} {end}");
         assert_eq!(shown["Statistics"]["Counts"]["Backlog"], 0);
     }
+
+    async fn a_plan_projects_its_load_for_the_weeks_asked(app: TestApp) {
+        let plan = crafted_plan(&app).await;
+        let reply = app.get(&format!("/customer-case-management/{plan}/projections?weeks=2")).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        let p = &reply.body["Projections"];
+        assert_eq!(p["Daily"].as_array().map(Vec::len), Some(14));
+        assert_eq!(p["Teams"][0]["Team"], "tier-1");
+        assert_eq!(p["Teams"][0]["ScheduledAgents"], 2.0);
+        assert!(reply.body["CustomerCaseLoadingProjections"].as_str().is_some_and(|t| !t.is_empty()));
+        for bad in ["weeks=0", "weeks=53", "weeks=two", "horizon=3"] {
+            app.get(&format!("/customer-case-management/{plan}/projections?{bad}")).await.assert_error(400);
+        }
+        app.get("/customer-case-management/01a2196b-0000-7000-8000-000000000000/projections").await.assert_error(404);
+    }
 }

@@ -229,7 +229,9 @@ impl Analyst {
             })
             .await
             .map_err(shared)?;
-        let projections = self.projections(state, basis, &settings, now).await?;
+        let projections = self
+            .projections(state, basis, &settings, now, forecast::DEFAULT_WEEKS)
+            .await?;
         Ok(Some(Figures {
             kind,
             window,
@@ -239,6 +241,25 @@ impl Analyst {
         }))
     }
 
+    /// A plan's loading projections for the next `weeks` weeks, as of the current hour.
+    pub async fn plan_projections(
+        &self,
+        state: &AppState,
+        plan: PlanId,
+        weeks: u32,
+        now: Timestamp,
+    ) -> Result<Arc<Projections>, ApiError> {
+        let plan = state.db.plan(plan).await?;
+        let generation = state.db.activity_generation(plan.id).await?;
+        let basis = Basis {
+            plan: plan.id,
+            plan_version: plan.meta.version.get(),
+            generation,
+        };
+        let settings = super::plan_settings(&plan);
+        self.projections(state, basis, &settings, now, weeks).await
+    }
+
     /// The plan's loading projections for the next `weeks` as of the current hour.
     async fn projections(
         &self,
@@ -246,9 +267,10 @@ impl Analyst {
         basis: Basis,
         settings: &PlanSettings,
         now: Timestamp,
+        weeks: u32,
     ) -> Result<Arc<Projections>, ApiError> {
         let hour = now.as_micros().div_euclid(MICROS_PER_HOUR) * MICROS_PER_HOUR;
-        let weeks = forecast::DEFAULT_WEEKS;
+        let weeks = weeks.clamp(1, forecast::MAX_WEEKS);
         self.projections
             .try_get_with((basis, hour, weeks), async {
                 let at = Timestamp::from_micros(hour);

@@ -5,6 +5,7 @@
 mod criteria;
 mod events;
 mod plans;
+mod projections;
 mod records;
 mod requests;
 mod staffing;
@@ -23,4 +24,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(criteria::routes())
         .merge(events::routes())
         .merge(staffing::routes())
+        .merge(projections::routes())
 }
