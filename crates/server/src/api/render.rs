@@ -325,6 +325,39 @@ pub struct Performance {
     #[schema(read_only)]
     #[serde(skip_serializing_if = "is_absent")]
     performance_id: String,
+    /// Extension: the first instant of the window to compute over (RFC 3339); see `Window`
+    /// for the defaults.
+    #[schema(format = DateTime)]
+    #[serde(skip_serializing_if = "is_absent")]
+    window_start: String,
+    /// Extension: the first instant after the window to compute over (RFC 3339).
+    #[schema(format = DateTime)]
+    #[serde(skip_serializing_if = "is_absent")]
+    window_end: String,
+    /// Extension: break the headline figure down by `Category`, `Priority`, `Team` or
+    /// `Channel`.
+    #[serde(skip_serializing_if = "is_absent")]
+    breakdown: String,
+    /// Extension, computed when `CustomerCaseServiceStatisticType` names a statistic the
+    /// service computes: the window used, `{"Start", "End"}`.
+    #[schema(read_only, value_type = Object)]
+    #[serde(skip_serializing_if = "is_absent")]
+    window: Value,
+    /// Extension, computed: every figure of the window, typed (counts, durations in
+    /// business hours, backlog aging, service levels, rates, effort, utilization, profit and
+    /// loss, trend, breakdown).
+    #[schema(read_only, value_type = Object)]
+    #[serde(skip_serializing_if = "is_absent")]
+    statistics: Value,
+    /// Extension, computed: the plan's loading projections for the next 4 weeks, typed.
+    #[schema(read_only, value_type = Object)]
+    #[serde(skip_serializing_if = "is_absent")]
+    projections: Value,
+    /// Extension: text a client wrote into a BIAN string the service computes, kept as
+    /// written, by property name.
+    #[schema(read_only, value_type = Object)]
+    #[serde(skip_serializing_if = "is_absent")]
+    annotations: Value,
     /// Extension: intervention requests about this record that are still `open`.
     #[schema(read_only)]
     #[serde(skip_serializing_if = "is_absent")]
