@@ -65,6 +65,7 @@ const READ_ONLY: &[&str] = &[
     "History",
     "Analysis",
     "Annotations",
+    "BusinessUnit",
     "Window",
     "Statistics",
     "Projections",

@@ -103,6 +103,8 @@ pub struct Plan {
     /// Typed extension properties (service-level targets, business calendar, resource
     /// plan), as validated by the service before they were stored.
     pub extensions: Map<String, Json>,
+    /// The business unit that owns the plan and everything under it; set at creation.
+    pub business_unit: String,
     /// Version and timestamps.
     pub meta: RecordMeta,
 }

@@ -35,6 +35,21 @@ impl Application {
     /// Connects the database and binds the listen address.
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
         let db = connect(settings).await?;
+        let auth = crate::auth::Auth::new(&settings.auth, db.clone()).await?;
+        if !auth.enabled() {
+            anyhow::ensure!(
+                settings.listen.ip().is_loopback(),
+                "authentication is off (development mode, nothing configured), so caseload \
+                 serves loopback addresses only, not {}: configure authentication or listen \
+                 on 127.0.0.1",
+                settings.listen
+            );
+            tracing::warn!(
+                "AUTHENTICATION IS OFF: development mode with no JWT keys and no API keys; every \
+                 request acts with every scope on every business unit. Do not expose this \
+                 service. Use --mode production, or create a key with `caseload apikey create`."
+            );
+        }
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("binding {}", settings.listen))?;
@@ -42,6 +57,7 @@ impl Application {
             db: db.clone(),
             body_timeout: settings.body_timeout(),
             analyst: api::Analyst::default(),
+            auth,
         };
         let router = api::router(state, settings);
         Ok(Self {

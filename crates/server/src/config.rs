@@ -129,6 +129,10 @@ pub struct Settings {
     )]
     pub shutdown_grace_secs: u64,
 
+    /// Authentication, authorization and rate limits.
+    #[command(flatten)]
+    pub auth: crate::auth::AuthSettings,
+
     /// Log format.
     #[arg(
         long,

@@ -26,6 +26,14 @@ pub enum StoreError {
     Internal(String),
 }
 
+impl StoreError {
+    /// The error for a plan that does not exist, worded the same wherever it arises, so that
+    /// a plan hidden from a caller cannot be told apart from one that does not exist.
+    pub fn plan_not_found(plan: caseload_domain::PlanId) -> Self {
+        Self::NotFound(format!("customer case management plan '{plan}'"))
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(err: sqlx::Error) -> Self {
         match err {

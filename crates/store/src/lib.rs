@@ -25,11 +25,38 @@ use caseload_domain::analytics::{CaseTimeline, Window};
 use caseload_domain::{
     Amount, BacktestRecord, Change, ChildKind, ChildRecord, EvaluationId, EvaluationRecord, Fields,
     HistorySummary, Intervention, InterventionId, InterventionStatus, NewBacktest, NewEvaluation,
-    NewIntervention, Page, PageRequest, Plan, PlanId, RecordId, RecordVersion, Subject, Transition,
-    Version,
+    NewIntervention, Page, PageRequest, Plan, PlanId, RecordId, RecordVersion, Subject, Timestamp,
+    Transition, Version,
 };
 
 pub use error::StoreError;
+
+/// Which business units a listing covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BusinessUnits {
+    /// All of them.
+    All,
+    /// Only these.
+    Only(Vec<String>),
+}
+
+impl BusinessUnits {
+    /// Whether `unit` is among them.
+    pub fn contains(&self, unit: &str) -> bool {
+        match self {
+            Self::All => true,
+            Self::Only(units) => units.iter().any(|u| u == unit),
+        }
+    }
+
+    /// The units as a list to bind, `None` for all.
+    pub(crate) fn as_list(&self) -> Option<&[String]> {
+        match self {
+            Self::All => None,
+            Self::Only(units) => Some(units),
+        }
+    }
+}
 
 /// Which backend a [`Database`] runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +93,7 @@ pub trait PlanStore: Send + Sync {
         &self,
         fields: Fields,
         extensions: serde_json::Map<String, serde_json::Value>,
+        business_unit: String,
     ) -> Result<Plan, StoreError>;
     /// Applies a change to a plan.
     async fn update_plan(&self, id: PlanId, change: Change) -> Result<Plan, StoreError>;
@@ -75,7 +103,13 @@ pub trait PlanStore: Send + Sync {
     /// plan's Retrieve shows both, and is the hottest read).
     async fn plan_with_open_interventions(&self, id: PlanId) -> Result<(Plan, i64), StoreError>;
     /// Plans in creation order.
-    async fn plans(&self, page: PageRequest) -> Result<Page<Plan>, StoreError>;
+    async fn plans(
+        &self,
+        page: PageRequest,
+        business_units: &BusinessUnits,
+    ) -> Result<Page<Plan>, StoreError>;
+    /// The business unit a plan belongs to; not found for an unknown plan.
+    async fn plan_business_unit(&self, id: PlanId) -> Result<String, StoreError>;
 }
 
 /// Rule and performance records under a plan.
@@ -248,10 +282,44 @@ pub trait CaseEventStore: Send + Sync {
     ) -> Result<Vec<CaseTimeline>, StoreError>;
 }
 
+/// An API key as stored: never its secret, only a hash of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    /// The key's public id (the part of the key before its secret).
+    pub id: String,
+    /// What it is for, in the creator's words.
+    pub name: String,
+    /// SHA-256 of the secret.
+    pub secret_hash: Vec<u8>,
+    /// The scopes it grants.
+    pub scopes: Vec<String>,
+    /// The business units it may reach; `*` for all.
+    pub business_units: Vec<String>,
+    /// When and by whom it was created.
+    pub created_at: Timestamp,
+    /// Who created it.
+    pub created_by: String,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// API keys.
+#[async_trait]
+pub trait ApiKeyStore: Send + Sync {
+    /// Stores a new key.
+    async fn create_api_key(&self, key: ApiKey) -> Result<(), StoreError>;
+    /// A key by id, revoked or not.
+    async fn api_key(&self, id: &str) -> Result<Option<ApiKey>, StoreError>;
+    /// Every key, oldest first.
+    async fn api_keys(&self) -> Result<Vec<ApiKey>, StoreError>;
+    /// Revokes a key (again is harmless); not found for an unknown id.
+    async fn revoke_api_key(&self, id: &str) -> Result<ApiKey, StoreError>;
+}
+
 /// Everything the service stores.
 #[async_trait]
 pub trait Database:
-    PlanStore + RecordStore + InterventionStore + EvaluationStore + CaseEventStore
+    PlanStore + RecordStore + InterventionStore + EvaluationStore + CaseEventStore + ApiKeyStore
 {
     /// The backend in use.
     fn backend(&self) -> Backend;

@@ -32,6 +32,7 @@ pub(crate) struct PlanRow {
     pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    pub business_unit: String,
 }
 
 impl TryFrom<PlanRow> for Plan {
@@ -43,6 +44,7 @@ impl TryFrom<PlanRow> for Plan {
             fields: Fields::from_stored(RecordKind::Plan, &row.fields)
                 .map_err(|e| corrupt("plan", e))?,
             extensions: json_object("plan extensions", &row.extensions)?,
+            business_unit: row.business_unit,
             meta: meta(row.version, row.created_at, row.updated_at),
         })
     }
@@ -305,5 +307,5 @@ pub(crate) fn missing_record(kind: ChildKind, plan: PlanId, id: &RecordId) -> St
 
 /// How a missing plan is named in messages.
 pub(crate) fn missing_plan(plan: PlanId) -> StoreError {
-    StoreError::NotFound(format!("customer case management plan '{plan}'"))
+    StoreError::plan_not_found(plan)
 }

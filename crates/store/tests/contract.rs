@@ -246,7 +246,7 @@ async fn new_plan(db: &Arc<dyn Database>) -> PlanId {
         RecordKind::Plan,
         json!({"CustomerCaseManagementPlanPeriod": "2026"}),
     );
-    db.create_plan(plan, serde_json::Map::new())
+    db.create_plan(plan, serde_json::Map::new(), "default".to_owned())
         .await
         .expect("create plan")
         .id

@@ -9,7 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::ApiError;
-use super::extract::{IfMatch, JsonObject, PlanPath, Principal, RecordPath};
+use super::extract::{Caller, IfMatch, JsonObject, PlanPath, Principal, RecordPath};
 use super::ops::{WriteRequest, views};
 use super::render::{self, CustomerCaseManagementPlan, Performance, Rules};
 use super::render::{
@@ -71,9 +71,10 @@ async fn ok_record(state: &AppState, record: &ChildRecord) -> Result<Response, A
 )]
 async fn create(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let plan = ops::create_plan(&state, &body).await?;
+    let plan = ops::create_plan(&state, &caller, &body).await?;
     // A plan just created has no intervention requests yet.
     let out = views::plan_with(&plan, 0);
     Ok(render::one(

@@ -270,15 +270,39 @@ fn decode_token(token: &str) -> Result<String, ApiError> {
     Ok(key)
 }
 
-/// Who is making the request. Until authentication is configured every caller is
-/// `anonymous`.
+/// Who is making the request, as recorded on what it changes: `jwt:<sub>`, `key:<id>`, or
+/// `development` while authentication is off.
 pub struct Principal(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for Principal {
     type Rejection = ApiError;
 
-    async fn from_request_parts(_: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        Ok(Self("anonymous".to_owned()))
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Caller(caller) = Caller::from_request_parts(parts, state).await?;
+        Ok(Self(caller.subject))
+    }
+}
+
+/// The authenticated caller, with its scopes and business units (set by
+/// [`crate::auth::authorize`] on every route that needs one).
+pub struct Caller(pub crate::auth::Principal);
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<crate::auth::Principal>()
+            .cloned()
+            .map(Self)
+            .ok_or_else(|| {
+                tracing::error!("a route that needs a caller was reached without authorization");
+                ApiError::new(
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal error",
+                )
+            })
     }
 }
 

@@ -41,6 +41,8 @@ pub struct AppState {
     pub body_timeout: std::time::Duration,
     /// Computes Performance figures and keeps them while they are right.
     pub analyst: Analyst,
+    /// Who may call, and what they may do.
+    pub auth: crate::auth::Auth,
 }
 
 #[derive(OpenApi)]
@@ -89,7 +91,7 @@ pub fn router(state: AppState, settings: &Settings) -> axum::Router {
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or("-");
                     // The path only: query strings may carry tokens.
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), interaction_id = %id)
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), interaction_id = %id, principal = tracing::field::Empty)
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
@@ -98,7 +100,9 @@ pub fn router(state: AppState, settings: &Settings) -> axum::Router {
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
         }))
         .layer(axum::middleware::map_response(error_body));
+    let authorize = axum::middleware::from_fn_with_state(state.clone(), crate::auth::authorize);
     routes
+        .route_layer(authorize)
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -141,7 +141,11 @@ pub async fn create(
     let fields = Fields::parse(RecordKind::Plan, &body, &plan::PROPERTIES)?;
     let settings = PlanSettings::from_json(&body)?;
     let plan = db
-        .create_plan(fields, settings.to_json())
+        .create_plan(
+            fields,
+            settings.to_json(),
+            crate::auth::DEFAULT_UNIT.to_owned(),
+        )
         .await
         .context("creating the demo plan")?;
 

@@ -143,7 +143,7 @@ on_both_backends! {
         assert_eq!(first["Reason"], "backlog over 14 days");
         assert_eq!(first["RequestedAction"], "approve overtime");
         assert_eq!(first["Details"]["CustomerCaseServiceSchedule"], "needs weekend cover");
-        assert_eq!(first["Requester"], "anonymous");
+        assert_eq!(first["Requester"], "development");
 
         let rule_only = app.get(&format!("/customer-case-management/{id}/rules/r1/requests")).await;
         assert_eq!(rule_only.body["Items"].as_array().map(Vec::len), Some(1));

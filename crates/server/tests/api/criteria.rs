@@ -261,7 +261,7 @@ on_both_backends! {
         assert_eq!(items[1]["Changed"], json!(["Parameters"]));
         assert_eq!(items[1]["Settings"]["Parameters"]["limits.auto_refund"], 75);
         assert_eq!(items[2]["Changed"], json!(["created"]));
-        assert!(items.iter().all(|v| v["ChangedBy"] == "anonymous" && v["ChangedAt"].is_string()));
+        assert!(items.iter().all(|v| v["ChangedBy"] == "development" && v["ChangedAt"].is_string()));
         let page = app.get(&format!("/customer-case-management/{id}/rules/r1/versions?page_size=1")).await;
         assert_eq!(page.body["Items"][0]["Changed"], json!(["Decision", "CustomerCaseDecisionCriterionDefinition"]));
         app.get(&format!("/customer-case-management/{id}/rules/none/versions")).await.assert_error(404);

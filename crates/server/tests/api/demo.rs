@@ -74,7 +74,10 @@ async fn each_run_creates_a_plan_with_settings_and_history(backend: Backend) {
         after: None,
         size: PageSize::parse(Some(10)).expect("page size"),
     };
-    let plans = db.plans(page.clone()).await.expect("plans");
+    let plans = db
+        .plans(page.clone(), &caseload_store::BusinessUnits::All)
+        .await
+        .expect("plans");
     let ids: Vec<PlanId> = plans.items.iter().map(|p| p.id).collect();
     assert_eq!(ids, vec![first, second], "one new plan per run");
 

@@ -29,7 +29,7 @@ on_both_backends! {
         assert_eq!(history[0]["To"], "acknowledged");
         assert_eq!(history[0]["Comment"], "looking");
         assert_eq!(history[1]["To"], "resolved");
-        assert!(history.iter().all(|m| m["By"] == "anonymous" && m["At"].is_string()));
+        assert!(history.iter().all(|m| m["By"] == "development" && m["At"].is_string()));
 
         let closed = app.send(Method::PATCH, &request, Some(&json!({"Status": "rejected"})), &[]).await;
         assert!(closed.assert_error(409).contains("none"));

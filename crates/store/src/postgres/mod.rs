@@ -17,6 +17,7 @@
 mod evaluations;
 mod events;
 mod interventions;
+mod keys;
 mod plans;
 mod records;
 

@@ -8,10 +8,10 @@ use caseload_domain::{
 
 use super::{PgStore, merge_sql};
 use crate::rows::{PlanRow, missing_plan};
-use crate::{PlanStore, StoreError, paginate};
+use crate::{BusinessUnits, PlanStore, StoreError, paginate};
 
-const PLAN_COLUMNS: &str =
-    "id, fields::text AS fields, extensions::text AS extensions, version, created_at, updated_at";
+const PLAN_COLUMNS: &str = "id, fields::text AS fields, extensions::text AS extensions, version, \
+     created_at, updated_at, business_unit";
 
 #[async_trait]
 impl PlanStore for PgStore {
@@ -19,23 +19,26 @@ impl PlanStore for PgStore {
         &self,
         fields: Fields,
         extensions: serde_json::Map<String, serde_json::Value>,
+        business_unit: String,
     ) -> Result<Plan, StoreError> {
         let id = PlanId::new();
         let now = Timestamp::now();
         sqlx::query(
-            "INSERT INTO plans (id, fields, extensions, version, created_at, updated_at) \
-             VALUES ($1, $2::jsonb, $3::jsonb, 1, $4, $4)",
+            "INSERT INTO plans (id, fields, extensions, version, created_at, updated_at, \
+             business_unit) VALUES ($1, $2::jsonb, $3::jsonb, 1, $4, $4, $5)",
         )
         .bind(id.to_string())
         .bind(fields.to_json())
         .bind(serde_json::Value::Object(extensions.clone()).to_string())
         .bind(now.as_micros())
+        .bind(&business_unit)
         .execute(&self.pool)
         .await?;
         Ok(Plan {
             id,
             fields,
             extensions,
+            business_unit,
             meta: RecordMeta {
                 version: Version::FIRST,
                 created_at: now,
@@ -89,16 +92,16 @@ impl PlanStore for PgStore {
     }
 
     async fn plan_with_open_interventions(&self, id: PlanId) -> Result<(Plan, i64), StoreError> {
-        let row: Option<(String, String, String, i64, i64, i64, i64)> = sqlx::query_as(
+        let row: Option<(String, String, String, i64, i64, i64, String, i64)> = sqlx::query_as(
             "SELECT id, fields::text, extensions::text, version, created_at, updated_at, \
-             (SELECT count(*) FROM interventions i WHERE i.plan_id = plans.id \
+             business_unit, (SELECT count(*) FROM interventions i WHERE i.plan_id = plans.id \
               AND i.subject_kind = 'plan' AND i.subject_id IS NULL AND i.status = 'open') \
              FROM plans WHERE id = $1",
         )
         .bind(id.to_string())
         .fetch_optional(&self.pool)
         .await?;
-        let (id_text, fields, extensions, version, created_at, updated_at, open) =
+        let (id_text, fields, extensions, version, created_at, updated_at, business_unit, open) =
             row.ok_or_else(|| missing_plan(id))?;
         let plan = PlanRow {
             id: id_text,
@@ -107,18 +110,24 @@ impl PlanStore for PgStore {
             version,
             created_at,
             updated_at,
+            business_unit,
         }
         .try_into()?;
         Ok((plan, open))
     }
 
-    async fn plans(&self, page: PageRequest) -> Result<Page<Plan>, StoreError> {
+    async fn plans(
+        &self,
+        page: PageRequest,
+        business_units: &BusinessUnits,
+    ) -> Result<Page<Plan>, StoreError> {
         let rows: Vec<PlanRow> = sqlx::query_as(&format!(
             "SELECT {PLAN_COLUMNS} FROM plans WHERE ($1::text IS NULL OR id > $1) \
-             ORDER BY id LIMIT $2"
+             AND ($3::text[] IS NULL OR business_unit = ANY($3)) ORDER BY id LIMIT $2"
         ))
         .bind(page.after.as_deref())
         .bind(i64::from(page.size.get()) + 1)
+        .bind(business_units.as_list())
         .fetch_all(&self.pool)
         .await?;
         let plans = rows
@@ -126,5 +135,14 @@ impl PlanStore for PgStore {
             .map(Plan::try_from)
             .collect::<Result<Vec<_>, _>>()?;
         Ok(paginate(plans, &page, |p| p.id.to_string()))
+    }
+
+    async fn plan_business_unit(&self, id: PlanId) -> Result<String, StoreError> {
+        let unit: Option<String> =
+            sqlx::query_scalar("SELECT business_unit FROM plans WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+        unit.ok_or_else(|| missing_plan(id))
     }
 }

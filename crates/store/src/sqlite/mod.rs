@@ -7,6 +7,7 @@
 //! mode readers never wait for the writer. The pool holds at most one connection per thread
 //! that is reading at the same moment.
 
+mod keys;
 mod migrate;
 mod reads;
 mod writer;
@@ -28,7 +29,7 @@ use tokio::sync::oneshot;
 
 use crate::rows::{kind_name, missing_plan, missing_record, table};
 use crate::{
-    Backend, CaseEventStore, ConnectOptions, Database, EvaluationStore, Ingested,
+    Backend, BusinessUnits, CaseEventStore, ConnectOptions, Database, EvaluationStore, Ingested,
     InterventionFilter, InterventionStore, PlanStore, Put, RecordStore, StatusChange, StoreError,
     paginate,
 };
@@ -39,7 +40,8 @@ use writer::{Message, WriteOp, Writer};
 macro_rules! plan_select {
     ($rest:literal) => {
         concat!(
-            "SELECT id, fields, version, created_at, updated_at, extensions FROM plans ",
+            "SELECT id, fields, version, created_at, updated_at, extensions, business_unit \
+             FROM plans ",
             $rest
         )
     };
@@ -200,8 +202,9 @@ impl PlanStore for SqliteStore {
         &self,
         fields: Fields,
         extensions: serde_json::Map<String, serde_json::Value>,
+        business_unit: String,
     ) -> Result<Plan, StoreError> {
-        self.write(move |conn| writes::create_plan(conn, &fields, &extensions))
+        self.write(move |conn| writes::create_plan(conn, &fields, &extensions, &business_unit))
             .await
     }
 
@@ -222,13 +225,13 @@ impl PlanStore for SqliteStore {
     async fn plan_with_open_interventions(&self, id: PlanId) -> Result<(Plan, i64), StoreError> {
         let row = self.read(|conn| {
             conn.prepare_cached(
-                "SELECT id, fields, version, created_at, updated_at, extensions, \
+                "SELECT id, fields, version, created_at, updated_at, extensions, business_unit, \
                  (SELECT count(*) FROM interventions i WHERE i.plan_id = plans.id \
                   AND i.subject_kind = 'plan' AND i.subject_id IS NULL AND i.status = 'open') \
                  FROM plans WHERE id = ?1",
             )?
             .query_row([id.to_string()], |r| {
-                Ok((reads::plan_row(r)?, r.get::<_, i64>(6)?))
+                Ok((reads::plan_row(r)?, r.get::<_, i64>(7)?))
             })
             .optional()
         })?;
@@ -236,13 +239,22 @@ impl PlanStore for SqliteStore {
         Ok((row.try_into()?, open))
     }
 
-    async fn plans(&self, page: PageRequest) -> Result<Page<Plan>, StoreError> {
+    async fn plans(
+        &self,
+        page: PageRequest,
+        business_units: &BusinessUnits,
+    ) -> Result<Page<Plan>, StoreError> {
+        // The units as a JSON array, matched with json_each; NULL for all.
+        let units = business_units
+            .as_list()
+            .map(|u| serde_json::Value::from(u.to_vec()).to_string());
         let rows = self.read(|conn| {
             conn.prepare_cached(plan_select!(
-                "WHERE (?1 IS NULL OR id > ?1) ORDER BY id LIMIT ?2"
+                "WHERE (?1 IS NULL OR id > ?1) AND (?3 IS NULL OR business_unit IN \
+                 (SELECT value FROM json_each(?3))) ORDER BY id LIMIT ?2"
             ))?
             .query_map(
-                params![page.after, i64::from(page.size.get()) + 1],
+                params![page.after, i64::from(page.size.get()) + 1, units],
                 reads::plan_row,
             )?
             .collect::<rusqlite::Result<Vec<_>>>()
@@ -252,6 +264,15 @@ impl PlanStore for SqliteStore {
             .map(Plan::try_from)
             .collect::<Result<Vec<_>, _>>()?;
         Ok(paginate(plans, &page, |p| p.id.to_string()))
+    }
+
+    async fn plan_business_unit(&self, id: PlanId) -> Result<String, StoreError> {
+        let unit: Option<String> = self.read(|conn| {
+            conn.prepare_cached("SELECT business_unit FROM plans WHERE id = ?1")?
+                .query_row([id.to_string()], |r| r.get(0))
+                .optional()
+        })?;
+        unit.ok_or_else(|| missing_plan(id))
     }
 }
 

@@ -24,7 +24,8 @@ pub(crate) const BACKTEST_COLUMNS: &str =
 pub(crate) const INTERVENTION_COLUMNS: &str = "id, plan_id, subject_kind, subject_id, reason, \
      requested_action, details, requester, status, version, created_at, updated_at";
 
-/// Reads a plan from `id, fields, version, created_at, updated_at, extensions`.
+/// Reads a plan from `id, fields, version, created_at, updated_at, extensions,
+/// business_unit`.
 pub(crate) fn plan_row(row: &Row<'_>) -> rusqlite::Result<PlanRow> {
     Ok(PlanRow {
         id: row.get(0)?,
@@ -33,6 +34,7 @@ pub(crate) fn plan_row(row: &Row<'_>) -> rusqlite::Result<PlanRow> {
         created_at: row.get(3)?,
         updated_at: row.get(4)?,
         extensions: row.get(5)?,
+        business_unit: row.get(6)?,
     })
 }
 

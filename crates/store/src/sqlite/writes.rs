@@ -24,23 +24,26 @@ pub(crate) fn create_plan(
     conn: &Connection,
     fields: &Fields,
     extensions: &serde_json::Map<String, serde_json::Value>,
+    business_unit: &str,
 ) -> Refusable<Plan> {
     let id = PlanId::new();
     let now = Timestamp::now();
     conn.prepare_cached(
-        "INSERT INTO plans (id, fields, extensions, version, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, 1, ?4, ?4)",
+        "INSERT INTO plans (id, fields, extensions, version, created_at, updated_at, \
+         business_unit) VALUES (?1, ?2, ?3, 1, ?4, ?4, ?5)",
     )?
     .execute(params![
         id.to_string(),
         fields.to_json(),
         serde_json::Value::Object(extensions.clone()).to_string(),
-        now.as_micros()
+        now.as_micros(),
+        business_unit
     ])?;
     Ok(Ok(Plan {
         id,
         fields: fields.clone(),
         extensions: extensions.clone(),
+        business_unit: business_unit.to_owned(),
         meta: RecordMeta {
             version: Version::FIRST,
             created_at: now,
@@ -60,7 +63,7 @@ pub(crate) fn update_plan(conn: &Connection, id: PlanId, change: &Change) -> Ref
     let sql = format!(
         "UPDATE plans SET fields = {}, extensions = coalesce(?5, extensions), version = version + 1, \
          updated_at = ?2 WHERE id = ?3 AND (?4 IS NULL OR version = ?4) \
-         RETURNING id, fields, version, created_at, updated_at, extensions",
+         RETURNING id, fields, version, created_at, updated_at, extensions, business_unit",
         merge_sql(change.mode, "fields", "?1")
     );
     let row = conn

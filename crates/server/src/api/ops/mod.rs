@@ -43,11 +43,56 @@ fn settings_error(err: caseload_domain::plan::PlanSettingsError) -> ApiError {
     ApiError::bad_request(err.to_string())
 }
 
-/// Creates a plan from a client's properties, with its goals, calendar and resource plan.
-pub async fn create_plan(state: &AppState, body: &Map<String, Value>) -> Result<Plan, ApiError> {
-    let fields = Fields::parse(RecordKind::Plan, body, &caseload_domain::plan::PROPERTIES)?;
-    let settings = PlanSettings::from_json(body).map_err(settings_error)?;
-    Ok(state.db.create_plan(fields, settings.to_json()).await?)
+/// Creates a plan from a client's properties, with its goals, calendar and resource plan,
+/// in the business unit named by the extension property `BusinessUnit` — one the caller
+/// reaches; by default its only unit, or `default` for a caller that reaches all.
+pub async fn create_plan(
+    state: &AppState,
+    caller: &crate::auth::Principal,
+    body: &Map<String, Value>,
+) -> Result<Plan, ApiError> {
+    let unit = business_unit(caller, body.get("BusinessUnit"))?;
+    let mut body = body.clone();
+    body.remove("BusinessUnit");
+    let fields = Fields::parse(RecordKind::Plan, &body, &caseload_domain::plan::PROPERTIES)?;
+    let settings = PlanSettings::from_json(&body).map_err(settings_error)?;
+    Ok(state
+        .db
+        .create_plan(fields, settings.to_json(), unit)
+        .await?)
+}
+
+/// The business unit a new plan goes to.
+fn business_unit(
+    caller: &crate::auth::Principal,
+    given: Option<&Value>,
+) -> Result<String, ApiError> {
+    use caseload_store::BusinessUnits;
+    let unit = match (given, &caller.units) {
+        (None | Some(Value::Null), BusinessUnits::All) => crate::auth::DEFAULT_UNIT.to_owned(),
+        (None | Some(Value::Null), BusinessUnits::Only(units)) if units.len() == 1 => {
+            units[0].clone()
+        }
+        (None | Some(Value::Null), BusinessUnits::Only(units)) => {
+            return Err(ApiError::bad_request(format!(
+                "property 'BusinessUnit' is required: name one of {}",
+                units.join(", ")
+            )));
+        }
+        (Some(Value::String(unit)), _) if crate::auth::valid_unit(unit) => unit.clone(),
+        (Some(_), _) => {
+            return Err(ApiError::bad_request(
+                "property 'BusinessUnit' must be 1 to 64 of A-Z a-z 0-9 . _ -",
+            ));
+        }
+    };
+    if !caller.units.contains(&unit) {
+        return Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            format!("you may not create plans in business unit '{unit}'"),
+        ));
+    }
+    Ok(unit)
 }
 
 /// Changes a plan. Goals, calendar and resource plan given replace the stored ones (merge) or

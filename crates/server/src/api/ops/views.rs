@@ -29,6 +29,7 @@ pub async fn plan(state: &AppState, plan: &Plan) -> Result<Map<String, Value>, A
 pub fn plan_with(plan: &Plan, open_interventions: i64) -> Map<String, Value> {
     let mut out = render::plan(plan);
     out.insert("OpenInterventions".into(), open_interventions.into());
+    out.insert("BusinessUnit".into(), plan.business_unit.clone().into());
     let settings = super::plan_settings(plan);
     fill(
         &mut out,

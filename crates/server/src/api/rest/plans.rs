@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 
 use super::TAG;
 use crate::api::error::ApiError;
-use crate::api::extract::Principal;
+use crate::api::extract::{Caller, Principal};
 use crate::api::extract::{IfMatch, JsonObject, PageQuery, Params, PlanPath};
 use crate::api::ops::{WriteRequest, views};
 use crate::api::render::{self, CustomerCaseManagementPlan, PlanPage};
@@ -36,9 +36,10 @@ pub(super) fn location(id: impl std::fmt::Display) -> String {
 )]
 async fn create_plan(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let plan = ops::create_plan(&state, &body).await?;
+    let plan = ops::create_plan(&state, &caller, &body).await?;
     // A plan just created has no intervention requests yet.
     let out = views::plan_with(&plan, 0);
     Ok(render::one(
@@ -56,9 +57,10 @@ async fn create_plan(
 )]
 async fn list_plans(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     Params(query): Params<PageQuery>,
 ) -> Result<Response, ApiError> {
-    let page = state.db.plans(query.into_request()?).await?;
+    let page = state.db.plans(query.into_request()?, &caller.units).await?;
     let mut items = Vec::with_capacity(page.items.len());
     for plan in &page.items {
         items.push(views::plan(&state, plan).await?);
