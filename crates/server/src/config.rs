@@ -29,6 +29,33 @@ pub enum Command {
     Migrate,
     /// Create a demo plan, fill it with a generated case history, and serve it.
     Demo(DemoArgs),
+    /// Create, list and revoke API keys.
+    #[command(subcommand)]
+    Apikey(ApiKeyCommand),
+}
+
+/// `caseload apikey ...`
+#[derive(Debug, Clone, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create a key and print it (the only time its secret is shown).
+    Create {
+        /// What the key is for, e.g. the calling system.
+        #[arg(long)]
+        name: String,
+        /// Scopes, comma-separated: read, write, intervene, ingest, admin.
+        #[arg(long, value_delimiter = ',', required = true)]
+        scopes: Vec<String>,
+        /// Business units the key reaches, comma-separated; `*` for all.
+        #[arg(long, value_delimiter = ',', required = true)]
+        business_units: Vec<String>,
+    },
+    /// List keys (never their secrets).
+    List,
+    /// Revoke a key by id; it stops working within seconds.
+    Revoke {
+        /// The key's id (the 12 hex digits after `cl_`).
+        id: String,
+    },
 }
 
 /// What `caseload demo` generates.

@@ -26,5 +26,6 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo(args) => caseload::demo::run(&cli.settings, &args).await,
+        Command::Apikey(command) => caseload::auth::cli::run(&cli.settings, command).await,
     }
 }

@@ -14,6 +14,7 @@
 //! is off: every request acts as the development principal with every scope and unit, the
 //! service listens on loopback addresses only, and says so loudly at start.
 
+pub mod cli;
 pub mod jwt;
 pub mod keys;
 pub mod scope;

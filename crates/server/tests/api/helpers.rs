@@ -114,6 +114,7 @@ pub struct TestApp {
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<anyhow::Result<()>>>,
     db: Option<TestDb>,
+    configure: fn(&mut Settings),
 }
 
 /// A response, read whole.
@@ -155,29 +156,42 @@ impl Reply {
 impl TestApp {
     /// Starts the service on a fresh database; `None` when the backend is not configured.
     pub async fn spawn(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Starts the service on a fresh database with settings changed by `configure`; a
+    /// restart or another instance keeps them.
+    pub async fn spawn_with(backend: Backend, configure: fn(&mut Settings)) -> Option<Self> {
         let db = TestDb::create(backend).await?;
-        Some(Self::start(backend, db).await)
+        Some(Self::start(backend, db, configure).await)
     }
 
     /// A second, independent instance of the service on the same database, as a
     /// horizontally scaled deployment would run it.
     pub async fn another_instance(&self) -> Self {
         let url = self.db.as_ref().expect("database").url();
-        let mut app = Self::serve(self.backend, &url).await;
+        let mut app = Self::serve(self.backend, &url, self.configure).await;
         app.db = None;
         app
     }
 
-    async fn start(backend: Backend, db: TestDb) -> Self {
-        let mut app = Self::serve(backend, &db.url()).await;
+    async fn start(backend: Backend, db: TestDb, configure: fn(&mut Settings)) -> Self {
+        let mut app = Self::serve(backend, &db.url(), configure).await;
         app.db = Some(db);
         app
     }
 
-    async fn serve(backend: Backend, url: &str) -> Self {
+    /// The settings the test service runs with.
+    pub fn settings(url: &str, configure: fn(&mut Settings)) -> Settings {
         let mut settings = Settings::for_database(url);
         settings.db_max_connections = 8;
         settings.body_timeout_secs = 2;
+        configure(&mut settings);
+        settings
+    }
+
+    async fn serve(backend: Backend, url: &str, configure: fn(&mut Settings)) -> Self {
+        let settings = Self::settings(url, configure);
         let app = Application::build(&settings).await.expect("service starts");
         let addr = app.local_addr();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -191,6 +205,7 @@ impl TestApp {
             stop: Some(stop),
             task: Some(task),
             db: None,
+            configure,
         }
     }
 
@@ -209,9 +224,14 @@ impl TestApp {
 
     /// Stops the service and starts a new one on the same database.
     pub async fn restart(self) -> Self {
-        let backend = self.backend;
+        let (backend, configure) = (self.backend, self.configure);
         let db = self.stop().await;
-        Self::start(backend, db).await
+        Self::start(backend, db, configure).await
+    }
+
+    /// The URL of the service's database.
+    pub fn database_url(&self) -> String {
+        self.db.as_ref().expect("database").url()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -298,6 +318,9 @@ pub async fn read(resp: reqwest::Response) -> Reply {
 #[macro_export]
 macro_rules! on_both_backends {
     ($(async fn $name:ident($app:ident: TestApp) $body:block)*) => {
+        $crate::on_both_backends!(settings = |_| {}; $(async fn $name($app: TestApp) $body)*);
+    };
+    (settings = $configure:expr; $(async fn $name:ident($app:ident: TestApp) $body:block)*) => {
         $(
             mod $name {
                 #[allow(unused_imports)]
@@ -307,13 +330,13 @@ macro_rules! on_both_backends {
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn sqlite() {
-                    let app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await.expect("sqlite");
+                    let app = $crate::helpers::TestApp::spawn_with($crate::helpers::Backend::Sqlite, $configure).await.expect("sqlite");
                     run(app).await;
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() {
-                    match $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await {
+                    match $crate::helpers::TestApp::spawn_with($crate::helpers::Backend::Postgres, $configure).await {
                         Some(app) => run(app).await,
                         None => eprintln!("skipped: CASELOAD_TEST_POSTGRES_URL is not set"),
                     }

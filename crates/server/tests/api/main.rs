@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod auth;
 mod bian;
 mod concurrency;
 mod contract;
