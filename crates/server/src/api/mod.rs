@@ -67,11 +67,56 @@ struct ApiDoc;
 
 /// The OpenAPI document and the routes it describes.
 pub fn openapi_router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(bian::routes())
         .merge(rest::routes())
         .merge(health::routes())
-        .split_for_parts()
+        .split_for_parts();
+    declare_security(&mut openapi);
+    (router, openapi)
+}
+
+/// Declares how callers authenticate: a bearer JWT or an API key, on every operation but the
+/// health checks, which are public.
+fn declare_security(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::security::{
+        ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+    };
+    let components = openapi.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearerAuth",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .description(Some(
+                    "A JWT (HS256, RS256 or ES256) with sub, exp, iss and aud; scopes in \
+                     `scope` (read, write, intervene, ingest, admin), business units in \
+                     `business_units` (`*` for all).",
+                ))
+                .build(),
+        ),
+    );
+    components.add_security_scheme(
+        "apiKey",
+        SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+            "X-API-Key",
+            "A key from `caseload apikey create`, with its own scopes and business units.",
+        ))),
+    );
+    openapi.security = Some(vec![
+        SecurityRequirement::new("bearerAuth", Vec::<String>::new()),
+        SecurityRequirement::new("apiKey", Vec::<String>::new()),
+    ]);
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        if path.starts_with("/health") {
+            for op in [&mut item.get, &mut item.head].into_iter().flatten() {
+                op.security = Some(vec![SecurityRequirement::default()]);
+                op.responses.responses.remove("401");
+                op.responses.responses.remove("403");
+            }
+        }
+    }
 }
 
 /// The whole service: routes, docs, and the middleware every request passes through.
