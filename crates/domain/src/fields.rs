@@ -120,7 +120,7 @@ pub enum FieldError {
 
 /// A validated set of BIAN string properties of one record kind.
 ///
-/// Absent and `null` properties are simply not in the set.
+/// Absent properties are not in the set; `null` is refused like any other non-string.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Fields(BTreeMap<String, String>);
 
@@ -144,8 +144,9 @@ impl Fields {
             if !allowed.contains(&name.as_str()) {
                 return Err(FieldError::Unknown(shorten(name)));
             }
+            // `null` is not a string: the contract types every property as one, and ignoring
+            // it would let a client believe it cleared something.
             match value {
-                Value::Null => {}
                 Value::String(text) => {
                     let chars = text.chars().count();
                     if chars > MAX_FIELD_CHARS {
@@ -229,15 +230,25 @@ mod tests {
     }
 
     #[test]
-    fn bian_properties_of_the_kind_are_accepted_and_nulls_dropped() {
+    fn bian_properties_of_the_kind_are_accepted_and_nulls_refused() {
         let fields = Fields::parse(
             RecordKind::Plan,
-            &object(json!({"CustomerCaseTrainingPlan": "Q3 refresher", "CustomerCaseResourcePlan": null})),
+            &object(json!({"CustomerCaseTrainingPlan": "Q3 refresher"})),
             &[],
         )
         .expect("valid");
         assert_eq!(fields.get("CustomerCaseTrainingPlan"), Some("Q3 refresher"));
         assert_eq!(fields.get("CustomerCaseResourcePlan"), None);
+        let err = Fields::parse(
+            RecordKind::Plan,
+            &object(json!({"CustomerCaseResourcePlan": null})),
+            &[],
+        )
+        .expect_err("null is not a string");
+        assert_eq!(
+            err,
+            FieldError::NotString("CustomerCaseResourcePlan".into())
+        );
     }
 
     #[test]

@@ -26,8 +26,15 @@ impl FromRequest<AppState> for JsonObject {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
         if !is_json(req.headers().get(header::CONTENT_TYPE)) {
+            // The BIAN contract's operations document 400 (not 415) for a request they cannot
+            // take; the facade says exactly what is wrong.
+            let status = if req.uri().path().starts_with("/CustomerCaseManagement/") {
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            };
             return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                status,
                 "request body must be sent as application/json",
             ));
         }

@@ -169,17 +169,17 @@ pub struct CustomerCaseManagementPlan {
     customer_case_training_plan: String,
     /// Extension: service-level targets per priority (`low`, `normal`, `high`, `urgent`), each
     /// `{"FirstResponseHours", "ResolutionHours", "AttainmentGoal"}`.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Object, nullable)]
     #[serde(skip_serializing_if = "is_absent")]
     service_level_targets: Value,
     /// Extension: `{"TimeZone": "Europe/Berlin", "WorkingHours": [{"Days": ["mon", ...],
     /// "From": "08:00", "To": "18:00"}], "Holidays": ["2026-12-25"]}`; SLA clocks run only in
     /// working time.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Object, nullable)]
     #[serde(skip_serializing_if = "is_absent")]
     business_calendar: Value,
     /// Extension: `{"Teams": [{"Team", "Agents", "ProductiveHoursPerDay", "Shrinkage", "Skills"}]}`.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Object, nullable)]
     #[serde(skip_serializing_if = "is_absent")]
     resource_plan: Value,
     /// Extension: the plan's id, minted by the service.
@@ -236,21 +236,24 @@ pub struct Rules {
     customer_case_management_id: String,
     /// Extension: a boolean CEL expression over the case's facts and the `Parameters`,
     /// e.g. `amount <= limits.auto_refund && history.disputes_12m < 2`.
-    #[schema(max_length = 2000)]
+    #[schema(max_length = 2000, nullable)]
     #[serde(skip_serializing_if = "is_absent")]
     expression: String,
     /// Extension: named thresholds and values the expression refers to, e.g.
     /// `{"limits.auto_refund": 50}`. An Update patches them name by name (`null` removes one).
-    #[schema(value_type = Object)]
+    #[schema(value_type = Object, nullable)]
     #[serde(skip_serializing_if = "is_absent")]
     parameters: Map<String, Value>,
     /// Extension: what a true result means, e.g. `auto_approve` or `route:fraud-team`.
+    #[schema(nullable)]
     #[serde(skip_serializing_if = "is_absent")]
     decision: String,
     /// Extension: what a false result means.
+    #[schema(nullable)]
     #[serde(skip_serializing_if = "is_absent")]
     otherwise: String,
     /// Extension: order among the plan's criteria, lower first (default 100).
+    #[schema(nullable)]
     #[serde(skip_serializing_if = "is_absent")]
     priority: i64,
     /// Extension: the recorded cases (count, dates, outcome mix).
@@ -327,15 +330,16 @@ pub struct Performance {
     performance_id: String,
     /// Extension: the first instant of the window to compute over (RFC 3339); see `Window`
     /// for the defaults.
-    #[schema(format = DateTime)]
+    #[schema(format = DateTime, nullable)]
     #[serde(skip_serializing_if = "is_absent")]
     window_start: String,
     /// Extension: the first instant after the window to compute over (RFC 3339).
-    #[schema(format = DateTime)]
+    #[schema(format = DateTime, nullable)]
     #[serde(skip_serializing_if = "is_absent")]
     window_end: String,
     /// Extension: break the headline figure down by `Category`, `Priority`, `Team` or
     /// `Channel`.
+    #[schema(nullable)]
     #[serde(skip_serializing_if = "is_absent")]
     breakdown: String,
     /// Extension, computed when `CustomerCaseServiceStatisticType` names a statistic the

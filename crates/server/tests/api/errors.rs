@@ -47,12 +47,16 @@ on_both_backends! {
         assert_eq!(ok.status.as_u16(), 200, "{}", &ok.text[..200.min(ok.text.len())]);
     }
 
-    async fn bodies_that_are_not_json_are_415_and_oversized_bodies_413(app: TestApp) {
+    async fn bodies_that_are_not_json_are_refused_and_oversized_bodies_413(app: TestApp) {
         let id = app.create_plan(&json!({})).await;
+        // The BIAN operations document 400 for what they cannot take; the facade says 415.
         let update = format!("/CustomerCaseManagement/{id}/Update");
-        app.raw(Method::PUT, &update, Some("text/plain"), b"{}".to_vec()).await.assert_error(415);
-        app.raw(Method::PUT, &update, None, b"{}".to_vec()).await.assert_error(415);
-        app.raw(Method::POST, "/CustomerCaseManagement/Create", Some("application/xml"), b"<plan/>".to_vec()).await.assert_error(415);
+        app.raw(Method::PUT, &update, Some("text/plain"), b"{}".to_vec()).await.assert_error(400);
+        app.raw(Method::PUT, &update, None, b"{}".to_vec()).await.assert_error(400);
+        app.raw(Method::POST, "/CustomerCaseManagement/Create", Some("application/xml"), b"<plan/>".to_vec()).await.assert_error(400);
+        let facade = format!("/customer-case-management/{id}");
+        app.raw(Method::PUT, &facade, Some("text/plain"), b"{}".to_vec()).await.assert_error(415);
+        app.raw(Method::POST, "/customer-case-management", None, b"{}".to_vec()).await.assert_error(415);
         let huge = format!(r#"{{"CustomerCaseTrainingPlan": "{}"}}"#, "x".repeat(2 * 1024 * 1024));
         app.raw(Method::PUT, &update, Some("application/json"), huge.into_bytes()).await.assert_error(413);
         assert_eq!(app.get(&format!("/CustomerCaseManagement/{id}/Retrieve")).await.etag(), "\"1\"");
