@@ -71,9 +71,10 @@ async fn ok_record(state: &AppState, record: &ChildRecord) -> Result<Response, A
 )]
 async fn create(
     State(state): State<AppState>,
+    Principal(who): Principal,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let plan = ops::create_plan(&state, &body).await?;
+    let plan = ops::create_plan(&state, &body, who).await?;
     // A plan just created has no intervention requests yet.
     let out = views::plan_with(&plan, 0);
     Ok(render::one(

@@ -16,7 +16,7 @@ use super::model::{CATEGORIES, TEAMS};
 use super::stream::{CaseStream, StreamSpec};
 
 /// Who the demo's records are written by.
-const ACTOR: &str = "caseload-demo";
+pub(super) const ACTOR: &str = "caseload-demo";
 
 /// The id of the demo's decision criterion.
 pub const CRITERION_ID: &str = "auto-refund";
@@ -141,7 +141,7 @@ pub async fn create(
     let fields = Fields::parse(RecordKind::Plan, &body, &plan::PROPERTIES)?;
     let settings = PlanSettings::from_json(&body)?;
     let plan = db
-        .create_plan(fields, settings.to_json())
+        .create_plan(fields, settings.to_json(), ACTOR.to_owned())
         .await
         .context("creating the demo plan")?;
 

@@ -43,11 +43,19 @@ fn settings_error(err: caseload_domain::plan::PlanSettingsError) -> ApiError {
     ApiError::bad_request(err.to_string())
 }
 
-/// Creates a plan from a client's properties, with its goals, calendar and resource plan.
-pub async fn create_plan(state: &AppState, body: &Map<String, Value>) -> Result<Plan, ApiError> {
+/// Creates a plan from a client's properties, with its goals, calendar and resource plan,
+/// on behalf of `actor`.
+pub async fn create_plan(
+    state: &AppState,
+    body: &Map<String, Value>,
+    actor: String,
+) -> Result<Plan, ApiError> {
     let fields = Fields::parse(RecordKind::Plan, body, &caseload_domain::plan::PROPERTIES)?;
     let settings = PlanSettings::from_json(body).map_err(settings_error)?;
-    Ok(state.db.create_plan(fields, settings.to_json()).await?)
+    Ok(state
+        .db
+        .create_plan(fields, settings.to_json(), actor)
+        .await?)
 }
 
 /// Changes a plan. Goals, calendar and resource plan given replace the stored ones (merge) or

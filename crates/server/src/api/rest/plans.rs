@@ -36,9 +36,10 @@ pub(super) fn location(id: impl std::fmt::Display) -> String {
 )]
 async fn create_plan(
     State(state): State<AppState>,
+    Principal(who): Principal,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let plan = ops::create_plan(&state, &body).await?;
+    let plan = ops::create_plan(&state, &body, who).await?;
     // A plan just created has no intervention requests yet.
     let out = views::plan_with(&plan, 0);
     Ok(render::one(
