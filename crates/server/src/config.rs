@@ -29,6 +29,17 @@ pub enum Command {
     Migrate,
     /// Create a demo plan, fill it with a generated case history, and serve it.
     Demo(DemoArgs),
+    /// Work with the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+/// What `caseload audit` does.
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum AuditCommand {
+    /// Check every hash chain of the audit trail and print a summary; exit with status 1 if
+    /// a chain is broken, naming the first break.
+    Verify,
 }
 
 /// What `caseload demo` generates.
