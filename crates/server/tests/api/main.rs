@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod audit;
 mod bian;
 mod concurrency;
 mod contract;
