@@ -32,6 +32,9 @@ pub enum Command {
     /// Create, list and revoke API keys.
     #[command(subcommand)]
     Apikey(ApiKeyCommand),
+    /// Work with the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
 }
 
 /// `caseload apikey ...`
@@ -56,6 +59,14 @@ pub enum ApiKeyCommand {
         /// The key's id (the 12 hex digits after `cl_`).
         id: String,
     },
+}
+
+/// What `caseload audit` does.
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum AuditCommand {
+    /// Check every hash chain of the audit trail and print a summary; exit with status 1 if
+    /// a chain is broken, naming the first break.
+    Verify,
 }
 
 /// What `caseload demo` generates.

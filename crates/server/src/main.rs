@@ -1,7 +1,7 @@
-//! The `caseload` command: `serve` (the default), `migrate` and `demo`.
+//! The `caseload` command: `serve` (the default), `migrate`, `demo` and `audit verify`.
 
 use caseload::app::{Application, shutdown_signal};
-use caseload::config::{Cli, Command};
+use caseload::config::{AuditCommand, Cli, Command};
 use caseload::telemetry;
 use clap::Parser;
 
@@ -27,5 +27,13 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Demo(args) => caseload::demo::run(&cli.settings, &args).await,
         Command::Apikey(command) => caseload::auth::cli::run(&cli.settings, command).await,
+        Command::Audit(AuditCommand::Verify) => {
+            let verdict = caseload::audit::verify(&cli.settings).await?;
+            println!("{}", caseload::audit::summary(&verdict));
+            if !verdict.is_intact() {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
     }
 }

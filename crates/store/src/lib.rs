@@ -1,7 +1,7 @@
 //! Persistence for caseload.
 //!
 //! One storage interface, split by capability ([`PlanStore`], [`RecordStore`],
-//! [`InterventionStore`]) and gathered in [`Database`]; two implementations, SQLite (the
+//! [`InterventionStore`], [`AuditStore`], ...) and gathered in [`Database`]; two implementations, SQLite (the
 //! embedded default) and PostgreSQL (for many instances sharing one database). The backend is
 //! chosen once, at start, from the database URL by [`connect`].
 //!
@@ -9,8 +9,10 @@
 //! - a write is durable when its future resolves `Ok`;
 //! - version checks happen in the database, so several service instances on one PostgreSQL
 //!   behave as one service;
-//! - a failed call changes nothing.
+//! - a failed call changes nothing;
+//! - every change appends its [audit] record in the same transaction.
 
+pub mod audit;
 mod error;
 mod postgres;
 mod rows;
@@ -29,6 +31,7 @@ use caseload_domain::{
     Transition, Version,
 };
 
+pub use audit::{AuditAction, AuditFilter, AuditRecord, AuditStore, AuditVerification, ChainBreak};
 pub use error::StoreError;
 
 /// Which business units a listing covers.
@@ -88,12 +91,13 @@ pub struct InterventionFilter {
 /// Management plans.
 #[async_trait]
 pub trait PlanStore: Send + Sync {
-    /// Stores a new plan with a fresh id at version 1.
+    /// Stores a new plan with a fresh id at version 1, created by `actor`.
     async fn create_plan(
         &self,
         fields: Fields,
         extensions: serde_json::Map<String, serde_json::Value>,
         business_unit: String,
+        actor: String,
     ) -> Result<Plan, StoreError>;
     /// Applies a change to a plan.
     async fn update_plan(&self, id: PlanId, change: Change) -> Result<Plan, StoreError>;
@@ -153,7 +157,7 @@ pub trait EvaluationStore: Send + Sync {
     /// Records an evaluation; the criterion must exist.
     async fn record_evaluation(&self, new: NewEvaluation) -> Result<EvaluationRecord, StoreError>;
     /// Attaches what actually happened to a recorded evaluation (replacing an earlier
-    /// outcome; an amount given replaces the recorded one).
+    /// outcome; an amount given replaces the recorded one), as told by `actor`.
     async fn set_outcome(
         &self,
         plan: PlanId,
@@ -161,6 +165,7 @@ pub trait EvaluationStore: Send + Sync {
         id: EvaluationId,
         outcome: String,
         amount: Option<Amount>,
+        actor: String,
     ) -> Result<EvaluationRecord, StoreError>;
     /// A criterion's recorded evaluations, newest first.
     async fn evaluations(
@@ -248,12 +253,14 @@ pub struct Ingested {
 /// The case activity feed.
 #[async_trait]
 pub trait CaseEventStore: Send + Sync {
-    /// Stores a batch of a plan's case events in one transaction: all of it or, on failure,
-    /// none. Events whose `EventId` the plan already has are skipped and counted.
+    /// Stores a batch of a plan's case events, sent by `actor`, in one transaction: all of it
+    /// or, on failure, none. Events whose `EventId` the plan already has are skipped and
+    /// counted.
     async fn ingest(
         &self,
         plan: PlanId,
         events: Vec<caseload_domain::events::CaseEvent>,
+        actor: String,
     ) -> Result<Ingested, StoreError>;
     /// How many case events a plan has.
     async fn case_event_count(&self, plan: PlanId) -> Result<u64, StoreError>;
@@ -306,20 +313,27 @@ pub struct ApiKey {
 /// API keys.
 #[async_trait]
 pub trait ApiKeyStore: Send + Sync {
-    /// Stores a new key.
+    /// Stores a new key; the audit trail records it (never its secret's hash) on the
+    /// service-wide chain, in the same transaction.
     async fn create_api_key(&self, key: ApiKey) -> Result<(), StoreError>;
     /// A key by id, revoked or not.
     async fn api_key(&self, id: &str) -> Result<Option<ApiKey>, StoreError>;
     /// Every key, oldest first.
     async fn api_keys(&self) -> Result<Vec<ApiKey>, StoreError>;
-    /// Revokes a key (again is harmless); not found for an unknown id.
-    async fn revoke_api_key(&self, id: &str) -> Result<ApiKey, StoreError>;
+    /// Revokes a key on behalf of `actor` (again is harmless); not found for an unknown id.
+    async fn revoke_api_key(&self, id: &str, actor: String) -> Result<ApiKey, StoreError>;
 }
 
 /// Everything the service stores.
 #[async_trait]
 pub trait Database:
-    PlanStore + RecordStore + InterventionStore + EvaluationStore + CaseEventStore + ApiKeyStore
+    PlanStore
+    + RecordStore
+    + InterventionStore
+    + EvaluationStore
+    + CaseEventStore
+    + ApiKeyStore
+    + AuditStore
 {
     /// The backend in use.
     fn backend(&self) -> Backend;

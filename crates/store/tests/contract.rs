@@ -17,6 +17,11 @@ use caseload_store::{ConnectOptions, Database, StatusChange, StoreError};
 use serde_json::{Map, Value as Json, json};
 use sqlx::Connection as _;
 
+// The audit trail's checks, in a file of their own beside this one.
+#[path = "contract/audit.rs"]
+mod audit;
+use audit::*;
+
 // ---------------------------------------------------------------------------------------
 // Harness
 // ---------------------------------------------------------------------------------------
@@ -109,20 +114,29 @@ struct Raw(String);
 
 impl Raw {
     async fn execute(&self, sql: &str) {
+        if let Err(err) = self.try_execute(sql).await {
+            panic!("raw statement failed: {err}");
+        }
+    }
+
+    /// Runs `sql`, answering the database's error instead of failing the test.
+    async fn try_execute(&self, sql: &str) -> Result<(), String> {
         if let Some(path) = self.0.strip_prefix("sqlite://") {
             rusqlite::Connection::open(path)
                 .and_then(|conn| conn.execute_batch(sql))
-                .expect("raw SQLite statement");
+                .map_err(|e| e.to_string())
         } else {
             let mut conn = sqlx::PgConnection::connect(&self.0)
                 .await
                 .expect("connect to PostgreSQL");
-            sqlx::raw_sql(sql)
-                .execute(&mut conn)
-                .await
-                .expect("raw PostgreSQL statement");
+            let result = sqlx::raw_sql(sql).execute(&mut conn).await;
             conn.close().await.ok();
+            result.map(|_| ()).map_err(|e| e.to_string())
         }
+    }
+
+    fn is_sqlite(&self) -> bool {
+        self.0.starts_with("sqlite://")
     }
 }
 
@@ -187,8 +201,17 @@ contract!(
     duplicates_do_not_move_timelines_or_the_generation,
     only_the_cases_that_matter_for_a_window_are_read,
     concurrent_batches_of_one_case_lose_no_event,
-    timelines_changed_since_a_generation_are_the_ones_new_events_touched;
+    timelines_changed_since_a_generation_are_the_ones_new_events_touched,
+    every_change_appends_one_audit_record_saying_what_changed,
+    writes_name_the_interaction_id_of_their_request,
+    refused_writes_append_no_audit_record,
+    audit_records_are_listed_newest_first_by_plan_and_time,
+    concurrent_writers_to_one_plan_keep_one_valid_chain;
     raw: a_record_written_before_versions_were_kept_has_an_empty_history,
+    audit_records_cannot_be_changed_or_removed,
+    a_changed_audit_record_breaks_the_chain_at_its_seq,
+    removed_audit_records_are_found,
+    verification_pages_through_a_long_chain,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -246,10 +269,15 @@ async fn new_plan(db: &Arc<dyn Database>) -> PlanId {
         RecordKind::Plan,
         json!({"CustomerCaseManagementPlanPeriod": "2026"}),
     );
-    db.create_plan(plan, serde_json::Map::new(), "default".to_owned())
-        .await
-        .expect("create plan")
-        .id
+    db.create_plan(
+        plan,
+        serde_json::Map::new(),
+        "default".to_owned(),
+        "alice".to_owned(),
+    )
+    .await
+    .expect("create plan")
+    .id
 }
 
 /// A plan with one criterion, `r1`.
@@ -647,12 +675,26 @@ async fn outcomes_are_attached_and_summarised(db: Arc<dyn Database>) {
 
     // Act
     let upheld = db
-        .set_outcome(plan, rule.clone(), e1.id, "upheld".to_owned(), None)
+        .set_outcome(
+            plan,
+            rule.clone(),
+            e1.id,
+            "upheld".to_owned(),
+            None,
+            "ops".to_owned(),
+        )
         .await
         .expect("outcome without amount");
-    db.set_outcome(plan, rule.clone(), e2.id, "upheld".to_owned(), None)
-        .await
-        .expect("first outcome");
+    db.set_outcome(
+        plan,
+        rule.clone(),
+        e2.id,
+        "upheld".to_owned(),
+        None,
+        "ops".to_owned(),
+    )
+    .await
+    .expect("first outcome");
     let appealed = db
         .set_outcome(
             plan,
@@ -660,12 +702,20 @@ async fn outcomes_are_attached_and_summarised(db: Arc<dyn Database>) {
             e2.id,
             "appealed".to_owned(),
             Some(amount("99.95", "USD")),
+            "ops".to_owned(),
         )
         .await
         .expect("replacing outcome with amount");
-    db.set_outcome(plan, rule.clone(), e4.id, "upheld".to_owned(), None)
-        .await
-        .expect("third outcome");
+    db.set_outcome(
+        plan,
+        rule.clone(),
+        e4.id,
+        "upheld".to_owned(),
+        None,
+        "ops".to_owned(),
+    )
+    .await
+    .expect("third outcome");
     let summary = db
         .history_summary(plan, rule.clone())
         .await
@@ -719,6 +769,7 @@ async fn outcomes_are_attached_and_summarised(db: Arc<dyn Database>) {
             EvaluationId::new(),
             "upheld".to_owned(),
             None,
+            "ops".to_owned(),
         )
         .await,
         "unknown evaluation",
@@ -732,13 +783,27 @@ async fn outcomes_are_attached_and_summarised(db: Arc<dyn Database>) {
     .await
     .expect("second rule");
     assert_not_found(
-        db.set_outcome(plan, rid("r2"), e1.id, "upheld".to_owned(), None)
-            .await,
+        db.set_outcome(
+            plan,
+            rid("r2"),
+            e1.id,
+            "upheld".to_owned(),
+            None,
+            "ops".to_owned(),
+        )
+        .await,
         "evaluation under another criterion",
     );
     assert_not_found(
-        db.set_outcome(PlanId::new(), rule, e1.id, "upheld".to_owned(), None)
-            .await,
+        db.set_outcome(
+            PlanId::new(),
+            rule,
+            e1.id,
+            "upheld".to_owned(),
+            None,
+            "ops".to_owned(),
+        )
+        .await,
         "evaluation under another plan",
     );
 }
@@ -1196,8 +1261,12 @@ async fn timelines_follow_events_in_any_order_and_batching(db: Arc<dyn Database>
     let mut events = history();
     events.reverse();
     let late = events.split_off(5);
-    db.ingest(plan, events).await.expect("first batch");
-    db.ingest(plan, late).await.expect("second batch");
+    db.ingest(plan, events, "feed".to_owned())
+        .await
+        .expect("first batch");
+    db.ingest(plan, late, "feed".to_owned())
+        .await
+        .expect("second batch");
 
     let everything = window(-1000, 1000);
     let stored = timelines_of(&db, plan, everything).await;
@@ -1214,10 +1283,15 @@ async fn timelines_follow_events_in_any_order_and_batching(db: Arc<dyn Database>
 
 async fn duplicates_do_not_move_timelines_or_the_generation(db: Arc<dyn Database>) {
     let plan = new_plan(&db).await;
-    db.ingest(plan, history()).await.expect("batch");
+    db.ingest(plan, history(), "feed".to_owned())
+        .await
+        .expect("batch");
     let before = timelines_of(&db, plan, window(-1000, 1000)).await;
 
-    let again = db.ingest(plan, history()).await.expect("re-sent batch");
+    let again = db
+        .ingest(plan, history(), "feed".to_owned())
+        .await
+        .expect("re-sent batch");
     assert_eq!((again.accepted, again.duplicates), (0, 8));
     assert_eq!(db.activity_generation(plan).await.expect("generation"), 1);
     assert_eq!(timelines_of(&db, plan, window(-1000, 1000)).await, before);
@@ -1225,7 +1299,10 @@ async fn duplicates_do_not_move_timelines_or_the_generation(db: Arc<dyn Database
     // Within one batch, the first event with an id is the one kept.
     let mut batch = vec![event("e9", "C-4", "opened", 100)];
     batch.push(event("e9", "C-4", "resolved", 101));
-    let twice = db.ingest(plan, batch).await.expect("batch with a repeat");
+    let twice = db
+        .ingest(plan, batch, "feed".to_owned())
+        .await
+        .expect("batch with a repeat");
     assert_eq!((twice.accepted, twice.duplicates), (1, 1));
     let c4 = timelines_of(&db, plan, window(90, 110)).await;
     let c4 = c4
@@ -1237,7 +1314,9 @@ async fn duplicates_do_not_move_timelines_or_the_generation(db: Arc<dyn Database
 
 async fn only_the_cases_that_matter_for_a_window_are_read(db: Arc<dyn Database>) {
     let plan = new_plan(&db).await;
-    db.ingest(plan, history()).await.expect("batch");
+    db.ingest(plan, history(), "feed".to_owned())
+        .await
+        .expect("batch");
     let ids = |cases: Vec<CaseTimeline>| -> Vec<String> {
         cases
             .iter()
@@ -1266,7 +1345,7 @@ async fn concurrent_batches_of_one_case_lose_no_event(db: Arc<dyn Database>) {
             event(&format!("o{i}"), "C-1", "opened", i),
             event(&format!("r{i}"), "C-1", "reopened", 100 + i),
         ];
-        tokio::spawn(async move { db.ingest(plan, events).await })
+        tokio::spawn(async move { db.ingest(plan, events, "feed".to_owned()).await })
     });
     for batch in batches.collect::<Vec<_>>() {
         batch.await.expect("task").expect("batch");
@@ -1282,7 +1361,9 @@ async fn timelines_changed_since_a_generation_are_the_ones_new_events_touched(
     db: Arc<dyn Database>,
 ) {
     let plan = new_plan(&db).await;
-    db.ingest(plan, history()).await.expect("batch");
+    db.ingest(plan, history(), "feed".to_owned())
+        .await
+        .expect("batch");
     assert_eq!(db.fold_timelines(plan).await.expect("fold"), 1);
     let generation = db.activity_generation(plan).await.expect("generation");
     db.ingest(
@@ -1291,6 +1372,7 @@ async fn timelines_changed_since_a_generation_are_the_ones_new_events_touched(
             event("e20", "C-2", "resolved", 60),
             event("e21", "C-9", "opened", 61),
         ],
+        "feed".to_owned(),
     )
     .await
     .expect("second batch");

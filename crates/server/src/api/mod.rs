@@ -3,6 +3,7 @@
 //! handlers' annotations (served at `/openapi.json`, browsable at `/docs`).
 
 mod bian;
+mod context;
 pub mod error;
 mod extract;
 mod health;
@@ -127,6 +128,7 @@ pub fn router(state: AppState, settings: &Settings) -> axum::Router {
     let request_id = axum::http::HeaderName::from_static("x-fapi-interaction-id");
     let middleware = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+        .layer(axum::middleware::from_fn(context::in_request_context))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<Body>| {

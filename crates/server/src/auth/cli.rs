@@ -64,7 +64,7 @@ pub async fn run(settings: &Settings, command: ApiKeyCommand) -> anyhow::Result<
             Ok(())
         }
         ApiKeyCommand::Revoke { id } => {
-            let key = keys::revoke(db.as_ref(), id.trim())
+            let key = keys::revoke(db.as_ref(), id.trim(), &operator())
                 .await
                 .with_context(|| format!("revoking API key {id}"))?;
             tracing::info!(id = %key.id, by = %operator(), "API key revoked");

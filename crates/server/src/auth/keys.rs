@@ -93,9 +93,9 @@ pub async fn create(
     Ok((format!("{PREFIX}{id}_{secret}"), stored))
 }
 
-/// Revokes a key by id.
-pub async fn revoke(db: &dyn Database, id: &str) -> Result<ApiKey, StoreError> {
-    db.revoke_api_key(id).await
+/// Revokes a key by id on behalf of `actor`.
+pub async fn revoke(db: &dyn Database, id: &str, actor: &str) -> Result<ApiKey, StoreError> {
+    db.revoke_api_key(id, actor.to_owned()).await
 }
 
 #[cfg(test)]

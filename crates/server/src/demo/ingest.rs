@@ -78,7 +78,7 @@ pub async fn ingest(
     while let Some(batch) = parsed.recv().await {
         let events = batch.context("a generated batch was refused by the batch parser")?;
         let done = db
-            .ingest(plan, events)
+            .ingest(plan, events, super::plan::ACTOR.to_owned())
             .await
             .context("storing a batch of case events")?;
         report.accepted += done.accepted;

@@ -16,7 +16,7 @@ use super::model::{CATEGORIES, TEAMS};
 use super::stream::{CaseStream, StreamSpec};
 
 /// Who the demo's records are written by.
-const ACTOR: &str = "caseload-demo";
+pub(super) const ACTOR: &str = "caseload-demo";
 
 /// The id of the demo's decision criterion.
 pub const CRITERION_ID: &str = "auto-refund";
@@ -145,6 +145,7 @@ pub async fn create(
             fields,
             settings.to_json(),
             crate::auth::DEFAULT_UNIT.to_owned(),
+            ACTOR.to_owned(),
         )
         .await
         .context("creating the demo plan")?;

@@ -183,7 +183,8 @@ on_both_backends! {
         let only = |scope: &str| bearer(&hs256(&claims("sam", scope, &["north"])));
         let (read, ingest, intervene) = (only("read"), only("ingest"), only("intervene"));
         for (method, path) in operations(&app, &plan).await {
-            let reading = method == Method::GET;
+            // The audit trail is for administrators only.
+            let reading = method == Method::GET && !path.starts_with("/audit");
             let status = call(&app, &method, &path, &[("authorization", &read)]).await.status;
             assert_eq!(status == StatusCode::FORBIDDEN, !reading, "read-only token: {method} {path} gave {status}");
 
@@ -197,6 +198,14 @@ on_both_backends! {
         }
         let msg = call(&app, &Method::POST, "/CustomerCaseManagement/Create", &[("authorization", &read)]).await.assert_error(403);
         assert!(msg.contains("'write'"), "{msg}");
+        let msg = call(&app, &Method::GET, "/audit", &[("authorization", &read)]).await.assert_error(403);
+        assert!(msg.contains("'admin'"), "{msg}");
+        // An administrator of some units reads the trail of one of its plans at a time.
+        let admin = only("admin");
+        assert_eq!(call(&app, &Method::GET, &format!("/audit?plan={plan}"), &[("authorization", &admin)]).await.status, StatusCode::OK);
+        call(&app, &Method::GET, "/audit", &[("authorization", &admin)]).await.assert_error(403);
+        let south_admin = bearer(&hs256(&claims("sue", "admin", &["south"])));
+        call(&app, &Method::GET, &format!("/audit?plan={plan}"), &[("authorization", &south_admin)]).await.assert_error(404);
     }
 
     async fn another_units_plans_do_not_exist_for_a_caller(app: TestApp) {
@@ -274,6 +283,15 @@ on_both_backends! {
         tokio::time::sleep(caseload::auth::KEY_CACHE_TTL + std::time::Duration::from_millis(500)).await;
         call(&app, &Method::GET, &path, &[("x-api-key", &key)]).await.assert_error(401);
         assert!(cli(&["apikey", "list"]).lines().any(|l| l.starts_with(id) && !l.contains(" - ")));
+        // Both changes are in the audit trail's service-wide chain, without the secret.
+        let admin = bearer(&hs256(&claims("ada", "admin", &["*"])));
+        let trail = call(&app, &Method::GET, "/audit", &[("authorization", &admin)]).await;
+        let subject = format!("apikey/{id}");
+        let actions: Vec<&str> = trail.body["Items"].as_array().expect("items").iter()
+            .filter(|r| r["Subject"] == subject.as_str()).filter_map(|r| r["Action"].as_str()).collect();
+        assert_eq!(actions, ["apikey.revoke", "apikey.create"], "{}", trail.text);
+        assert!(!trail.text.contains(&key[16..]), "the secret is never recorded");
+        cli(&["audit", "verify"]);
     }
 }
 

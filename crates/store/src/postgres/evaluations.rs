@@ -1,6 +1,7 @@
 //! A criterion's recorded evaluations, their outcomes and its back-tests on PostgreSQL.
 //! New evaluations and back-tests key-share-lock the plan and the criterion, so neither can
-//! be deleted under them; reads that find nothing check that the criterion exists.
+//! be deleted under them; reads that find nothing check that the criterion exists. Every
+//! write appends its audit record in its transaction.
 
 use async_trait::async_trait;
 use caseload_domain::{
@@ -8,7 +9,8 @@ use caseload_domain::{
     NewBacktest, NewEvaluation, Page, PageRequest, PlanId, RecordId, Timestamp,
 };
 
-use super::{PgStore, lock_plan, require_rules};
+use super::{PgStore, audit::append, lock_plan, require_rules};
+use crate::audit::{self, AuditAction, Entry, Origin};
 use crate::rows::{BacktestRow, EvaluationRow, missing_evaluation};
 use crate::{EvaluationStore, StoreError, paginate};
 
@@ -23,6 +25,7 @@ const BACKTEST_COLUMNS: &str = "id, plan_id, rules_id, rules_version, \
 #[async_trait]
 impl EvaluationStore for PgStore {
     async fn record_evaluation(&self, new: NewEvaluation) -> Result<EvaluationRecord, StoreError> {
+        let origin = Origin::new(&new.evaluated_by);
         let mut tx = self.begin().await?;
         lock_plan(&mut tx, new.plan_id).await?;
         require_rules(&mut tx, new.plan_id, &new.rules_id, true).await?;
@@ -47,6 +50,14 @@ impl EvaluationStore for PgStore {
         .bind(Timestamp::now().as_micros())
         .fetch_one(&mut *tx)
         .await?;
+        let entry = Entry::plan(
+            new.plan_id,
+            AuditAction::EvaluationRecord,
+            format!("evaluation/{}", row.id),
+            &origin,
+            audit::evaluation_recorded(&new),
+        );
+        append(&mut tx, &entry).await?;
         tx.commit().await?;
         row.try_into()
     }
@@ -58,8 +69,22 @@ impl EvaluationStore for PgStore {
         id: EvaluationId,
         outcome: String,
         amount: Option<Amount>,
+        actor: String,
     ) -> Result<EvaluationRecord, StoreError> {
-        let row: Option<EvaluationRow> = sqlx::query_as(&format!(
+        let origin = Origin::new(actor);
+        let mut tx = self.begin().await?;
+        let current: Option<(Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT outcome, amount_value, amount_currency FROM evaluations \
+             WHERE id = $1 AND plan_id = $2 AND rules_id = $3 FOR NO KEY UPDATE",
+        )
+        .bind(id.to_string())
+        .bind(plan.to_string())
+        .bind(rules.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (old_outcome, old_value, old_currency) =
+            current.ok_or_else(|| missing_evaluation(plan, &rules, id))?;
+        let row: EvaluationRow = sqlx::query_as(&format!(
             "UPDATE evaluations SET outcome = $1, outcome_at = $2, \
              amount_value = COALESCE($3, amount_value), \
              amount_currency = COALESCE($4, amount_currency) \
@@ -72,10 +97,20 @@ impl EvaluationStore for PgStore {
         .bind(id.to_string())
         .bind(plan.to_string())
         .bind(rules.as_str())
-        .fetch_optional(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
-        row.ok_or_else(|| missing_evaluation(plan, &rules, id))?
-            .try_into()
+        let old_amount = audit::stored_amount(old_value.as_deref(), old_currency.as_deref());
+        let new_amount = amount.map_or_else(|| old_amount.clone(), |a| a.to_json());
+        let entry = Entry::plan(
+            plan,
+            AuditAction::EvaluationOutcome,
+            format!("evaluation/{id}"),
+            &origin,
+            audit::outcome_changes((old_outcome.as_deref(), old_amount), (&outcome, new_amount)),
+        );
+        append(&mut tx, &entry).await?;
+        tx.commit().await?;
+        row.try_into()
     }
 
     async fn evaluations(
@@ -153,6 +188,7 @@ impl EvaluationStore for PgStore {
     }
 
     async fn save_backtest(&self, new: NewBacktest) -> Result<BacktestRecord, StoreError> {
+        let origin = Origin::new(&new.run_by);
         let mut tx = self.begin().await?;
         lock_plan(&mut tx, new.plan_id).await?;
         require_rules(&mut tx, new.plan_id, &new.rules_id, true).await?;
@@ -172,6 +208,14 @@ impl EvaluationStore for PgStore {
         .bind(Timestamp::now().as_micros())
         .fetch_one(&mut *tx)
         .await?;
+        let entry = Entry::plan(
+            new.plan_id,
+            AuditAction::BacktestSave,
+            format!("backtest/{}", row.id),
+            &origin,
+            audit::backtest_saved(&new),
+        );
+        append(&mut tx, &entry).await?;
         tx.commit().await?;
         row.try_into()
     }

@@ -1,7 +1,8 @@
 //! The case activity feed on PostgreSQL: a batch is one multi-row insert (arrays unnested
 //! into rows) in one transaction under the plan's next generation; `EventId`s the plan
-//! already has are skipped. Folding them into the case timelines happens afterwards, in
-//! transactions of its own.
+//! already has are skipped; a batch that stores events appends one audit record. Folding
+//! them into the case timelines happens afterwards, in transactions of its own (derived
+//! data: not audited).
 
 use std::collections::HashMap;
 
@@ -10,14 +11,21 @@ use caseload_domain::analytics::{CaseTimeline, Window};
 use caseload_domain::events::CaseEvent;
 use caseload_domain::{PlanId, Timestamp};
 
-use super::{PgStore, lock_plan};
+use super::{PgStore, audit::append, lock_plan};
+use crate::audit::{self, AuditAction, Entry, Origin};
 use crate::rows::missing_plan;
 use crate::timelines::{self, EventRow, TimelineRow};
 use crate::{CaseEventStore, Ingested, StoreError};
 
 #[async_trait]
 impl CaseEventStore for PgStore {
-    async fn ingest(&self, plan: PlanId, events: Vec<CaseEvent>) -> Result<Ingested, StoreError> {
+    async fn ingest(
+        &self,
+        plan: PlanId,
+        events: Vec<CaseEvent>,
+        actor: String,
+    ) -> Result<Ingested, StoreError> {
+        let origin = Origin::new(actor);
         let label = |f: fn(&CaseEvent) -> Option<&str>| -> Vec<Option<String>> {
             events.iter().map(|e| f(e).map(str::to_owned)).collect()
         };
@@ -104,6 +112,14 @@ impl CaseEventStore for PgStore {
             .bind(accepted as i64)
             .execute(&mut *tx)
             .await?;
+            let entry = Entry::plan(
+                plan,
+                AuditAction::EventsIngest,
+                "case-events",
+                &origin,
+                audit::batch_stored(events.len() as u64, accepted, generation),
+            );
+            append(&mut tx, &entry).await?;
         }
         tx.commit().await?;
         Ok(Ingested {

@@ -1,6 +1,7 @@
 //! Intervention requests on PostgreSQL: creation under a key-share lock on what they are
 //! about, filtered listing, and status moves serialised across instances by a row lock,
-//! each appended to `intervention_transitions`.
+//! each appended to `intervention_transitions`. Creations and moves append their audit
+//! record in their transaction.
 
 use async_trait::async_trait;
 use caseload_domain::{
@@ -9,7 +10,8 @@ use caseload_domain::{
 };
 use sqlx::PgConnection;
 
-use super::{PgStore, lock_plan, plan_exists};
+use super::{PgStore, audit::append, lock_plan, plan_exists};
+use crate::audit::{self, AuditAction, Entry, Origin};
 use crate::rows::{
     InterventionRow, TransitionRow, missing_intervention, missing_plan, missing_record, table,
 };
@@ -37,6 +39,7 @@ async fn transitions_of(
 #[async_trait]
 impl InterventionStore for PgStore {
     async fn create_intervention(&self, new: NewIntervention) -> Result<Intervention, StoreError> {
+        let origin = Origin::new(&new.requester);
         let mut tx = self.begin().await?;
         lock_plan(&mut tx, new.plan_id).await?;
         if let Some((kind, id)) = match &new.subject {
@@ -75,6 +78,14 @@ impl InterventionStore for PgStore {
         .bind(now.as_micros())
         .execute(&mut *tx)
         .await?;
+        let entry = Entry::plan(
+            new.plan_id,
+            AuditAction::InterventionCreate,
+            format!("intervention/{id}"),
+            &origin,
+            audit::intervention_created(&new),
+        );
+        append(&mut tx, &entry).await?;
         tx.commit().await?;
         Ok(Intervention {
             id,
@@ -154,6 +165,7 @@ impl InterventionStore for PgStore {
         id: InterventionId,
         change: StatusChange,
     ) -> Result<(Intervention, Vec<Transition>), StoreError> {
+        let origin = Origin::new(&change.by);
         let mut tx = self.begin().await?;
         // The row lock serialises moves of one intervention across instances.
         let row: Option<InterventionRow> = sqlx::query_as(&format!(
@@ -195,6 +207,14 @@ impl InterventionStore for PgStore {
         .execute(&mut *tx)
         .await?;
         let transitions = transitions_of(&mut tx, id).await?;
+        let entry = Entry::plan(
+            plan,
+            AuditAction::InterventionTransition,
+            format!("intervention/{id}"),
+            &origin,
+            audit::transition_made(current.status, change.to, change.comment.as_deref()),
+        );
+        append(&mut tx, &entry).await?;
         tx.commit().await?;
         Ok((row.try_into()?, transitions))
     }

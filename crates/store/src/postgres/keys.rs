@@ -4,6 +4,8 @@ use async_trait::async_trait;
 use caseload_domain::Timestamp;
 
 use super::PgStore;
+use super::audit::append;
+use crate::audit::{AuditAction, Entry, Origin, api_key_described as described};
 use crate::{ApiKey, ApiKeyStore, StoreError};
 
 const COLUMNS: &str =
@@ -43,6 +45,7 @@ impl From<KeyRow> for ApiKey {
 #[async_trait]
 impl ApiKeyStore for PgStore {
     async fn create_api_key(&self, key: ApiKey) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
         sqlx::query(&format!(
             "INSERT INTO api_keys ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)"
         ))
@@ -53,8 +56,17 @@ impl ApiKeyStore for PgStore {
         .bind(key.business_units.join(" "))
         .bind(key.created_at.as_micros())
         .bind(&key.created_by)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        let origin = Origin::new(key.created_by.clone());
+        let entry = Entry::service(
+            AuditAction::ApiKeyCreate,
+            format!("apikey/{}", key.id),
+            &origin,
+            described(&key),
+        );
+        append(&mut tx, &entry).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -76,16 +88,39 @@ impl ApiKeyStore for PgStore {
         Ok(rows.into_iter().map(ApiKey::from).collect())
     }
 
-    async fn revoke_api_key(&self, id: &str) -> Result<ApiKey, StoreError> {
-        let row: Option<KeyRow> = sqlx::query_as(&format!(
-            "UPDATE api_keys SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1 \
+    async fn revoke_api_key(&self, id: &str, actor: String) -> Result<ApiKey, StoreError> {
+        let mut tx = self.begin().await?;
+        let revoked: Option<KeyRow> = sqlx::query_as(&format!(
+            "UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL \
              RETURNING {COLUMNS}"
         ))
         .bind(id)
         .bind(Timestamp::now().as_micros())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
-        row.map(ApiKey::from)
-            .ok_or_else(|| StoreError::NotFound(format!("API key {id}")))
+        let key = match revoked {
+            Some(row) => {
+                let key = ApiKey::from(row);
+                let entry = Entry::service(
+                    AuditAction::ApiKeyRevoke,
+                    format!("apikey/{id}"),
+                    &Origin::new(actor),
+                    described(&key),
+                );
+                append(&mut tx, &entry).await?;
+                key
+            }
+            None => {
+                let row: Option<KeyRow> =
+                    sqlx::query_as(&format!("SELECT {COLUMNS} FROM api_keys WHERE id = $1"))
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                row.map(ApiKey::from)
+                    .ok_or_else(|| StoreError::NotFound(format!("API key {id}")))?
+            }
+        };
+        tx.commit().await?;
+        Ok(key)
     }
 }

@@ -12,8 +12,10 @@
 //! - [`evaluations`]: recorded evaluations, outcomes and back-tests
 //!   ([`EvaluationStore`](crate::EvaluationStore));
 //! - [`interventions`]: intervention requests and their lifecycle
-//!   ([`InterventionStore`](crate::InterventionStore)).
+//!   ([`InterventionStore`](crate::InterventionStore));
+//! - [`audit`]: the audit trail every write above appends to ([`AuditStore`](crate::AuditStore)).
 
+pub(crate) mod audit;
 mod evaluations;
 mod events;
 mod interventions;

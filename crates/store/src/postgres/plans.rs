@@ -1,12 +1,14 @@
 //! Management plans on PostgreSQL: create, update (merge or replace, optionally at an
-//! expected version), read and list.
+//! expected version), read and list. Creates and updates append their audit record in their
+//! transaction.
 
 use async_trait::async_trait;
 use caseload_domain::{
     Change, Fields, Page, PageRequest, Plan, PlanId, RecordMeta, Timestamp, Version,
 };
 
-use super::{PgStore, merge_sql};
+use super::{PgStore, audit::append, merge_sql};
+use crate::audit::{self, AuditAction, Entry, Origin};
 use crate::rows::{PlanRow, missing_plan};
 use crate::{BusinessUnits, PlanStore, StoreError, paginate};
 
@@ -20,9 +22,12 @@ impl PlanStore for PgStore {
         fields: Fields,
         extensions: serde_json::Map<String, serde_json::Value>,
         business_unit: String,
+        actor: String,
     ) -> Result<Plan, StoreError> {
+        let origin = Origin::new(actor);
         let id = PlanId::new();
         let now = Timestamp::now();
+        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO plans (id, fields, extensions, version, created_at, updated_at, \
              business_unit) VALUES ($1, $2::jsonb, $3::jsonb, 1, $4, $4, $5)",
@@ -32,8 +37,12 @@ impl PlanStore for PgStore {
         .bind(serde_json::Value::Object(extensions.clone()).to_string())
         .bind(now.as_micros())
         .bind(&business_unit)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        let created = audit::creation(audit::properties(&fields, &extensions));
+        let entry = Entry::plan(id, AuditAction::PlanCreate, "plan", &origin, created);
+        append(&mut tx, &entry).await?;
+        tx.commit().await?;
         Ok(Plan {
             id,
             fields,
@@ -48,38 +57,48 @@ impl PlanStore for PgStore {
     }
 
     async fn update_plan(&self, id: PlanId, change: Change) -> Result<Plan, StoreError> {
+        let origin = Origin::new(&change.actor);
         let mut tx = self.begin().await?;
+        // Locked as the update itself would lock it: the before is the row this update changes.
+        let current: Option<(i64, String, String)> = sqlx::query_as(
+            "SELECT version, fields::text, extensions::text FROM plans WHERE id = $1 \
+             FOR NO KEY UPDATE",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (version, fields, extensions) = current.ok_or_else(|| missing_plan(id))?;
+        if change.expected.is_some_and(|v| v.get() != version) {
+            return Err(StoreError::VersionMismatch {
+                current: Some(version),
+            });
+        }
         let sql = format!(
-            "UPDATE plans SET fields = {}, extensions = coalesce($5::jsonb, extensions), \
-             version = version + 1, updated_at = $2 \
-             WHERE id = $3 AND ($4::bigint IS NULL OR version = $4) RETURNING {PLAN_COLUMNS}",
+            "UPDATE plans SET fields = {}, extensions = coalesce($4::jsonb, extensions), \
+             version = version + 1, updated_at = $2 WHERE id = $3 RETURNING {PLAN_COLUMNS}",
             merge_sql(change.mode, "fields", "$1::jsonb")
         );
-        let row: Option<PlanRow> = sqlx::query_as(&sql)
+        let row: PlanRow = sqlx::query_as(&sql)
             .bind(change.fields.to_json())
             .bind(Timestamp::now().as_micros())
             .bind(id.to_string())
-            .bind(change.expected.map(Version::get))
             .bind(
                 change
                     .extensions
                     .as_ref()
                     .map(|e| serde_json::Value::Object(e.clone()).to_string()),
             )
-            .fetch_optional(&mut *tx)
+            .fetch_one(&mut *tx)
             .await?;
-        if let Some(row) = row {
-            tx.commit().await?;
-            return row.try_into();
-        }
-        let current: Option<i64> = sqlx::query_scalar("SELECT version FROM plans WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(&mut *tx)
-            .await?;
-        Err(match current {
-            None => missing_plan(id),
-            Some(v) => StoreError::VersionMismatch { current: Some(v) },
-        })
+        let plan = Plan::try_from(row)?;
+        let changed = audit::changes(
+            &audit::stored_properties(&fields, &extensions)?,
+            &audit::properties(&plan.fields, &plan.extensions),
+        );
+        let entry = Entry::plan(id, AuditAction::PlanUpdate, "plan", &origin, changed);
+        append(&mut tx, &entry).await?;
+        tx.commit().await?;
+        Ok(plan)
     }
 
     async fn plan(&self, id: PlanId) -> Result<Plan, StoreError> {

@@ -1,15 +1,15 @@
 //! A plan's child records (criteria and performance analyses) on PostgreSQL: each write is
-//! one upsert or versioned update under a key-share lock on the plan, and appends the
-//! record as written to `record_versions`.
+//! an insert of a new record or a versioned update of a locked one, under a key-share lock on
+//! the plan, and appends the record as written to `record_versions` and its audit record.
 
 use async_trait::async_trait;
 use caseload_domain::{
     Change, ChildKind, ChildRecord, Page, PageRequest, PlanId, RecordId, RecordVersion, Timestamp,
-    Version,
 };
 use serde_json::Value as Json;
 
-use super::{PgStore, lock_plan, merge_sql, plan_exists, record_exists};
+use super::{PgStore, audit::append, lock_plan, merge_sql, plan_exists, record_exists};
+use crate::audit::{self, Entry, Origin};
 use crate::rows::{ChildRow, VersionRow, kind_name, missing_plan, missing_record, table};
 use crate::{Put, RecordStore, StoreError, paginate};
 
@@ -27,59 +27,69 @@ impl RecordStore for PgStore {
         id: RecordId,
         change: Change,
     ) -> Result<Put, StoreError> {
+        let origin = Origin::new(&change.actor);
         let mut tx = self.begin().await?;
         lock_plan(&mut tx, plan).await?;
         let t = table(kind);
         let now = Timestamp::now().as_micros();
         // Extensions given replace the stored ones whole; NULL keeps them.
         let extensions = change.extensions.map(|map| Json::Object(map).to_string());
-        let row: Option<ChildRow> = match change.expected {
-            // Unconditional: one upsert. A new record is at version 1; an updated one never is.
+        // Unconditional: a new record is inserted at version 1. Otherwise (it exists, or the
+        // write is conditional) the record is locked and read first, so that the audit
+        // record can say what the update changed.
+        let inserted: Option<ChildRow> = match change.expected {
+            Some(_) => None,
             None => {
-                let sql = format!(
+                sqlx::query_as(&format!(
                     "INSERT INTO {t} (plan_id, id, fields, extensions, version, created_at, \
                      updated_at) VALUES ($1, $2, $3::jsonb, COALESCE($4::jsonb, '{{}}'::jsonb), 1, \
-                     $5, $5) ON CONFLICT (plan_id, id) DO UPDATE SET fields = {}, \
-                     extensions = COALESCE($4::jsonb, {t}.extensions), version = {t}.version + 1, \
-                     updated_at = excluded.updated_at RETURNING {CHILD_COLUMNS}",
-                    merge_sql(change.mode, &format!("{t}.fields"), "excluded.fields")
-                );
-                sqlx::query_as(&sql)
-                    .bind(plan.to_string())
-                    .bind(id.as_str())
-                    .bind(change.fields.to_json())
-                    .bind(extensions.as_deref())
-                    .bind(now)
-                    .fetch_optional(&mut *tx)
-                    .await?
+                     $5, $5) ON CONFLICT (plan_id, id) DO NOTHING RETURNING {CHILD_COLUMNS}"
+                ))
+                .bind(plan.to_string())
+                .bind(id.as_str())
+                .bind(change.fields.to_json())
+                .bind(extensions.as_deref())
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?
             }
-            Some(expected) => {
+        };
+        let (row, before) = match inserted {
+            Some(row) => (row, None),
+            None => {
+                let current: Option<(i64, String, String)> = sqlx::query_as(&format!(
+                    "SELECT version, fields::text, extensions::text FROM {t} \
+                     WHERE plan_id = $1 AND id = $2 FOR NO KEY UPDATE"
+                ))
+                .bind(plan.to_string())
+                .bind(id.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((version, fields, stored_extensions)) = current else {
+                    return Err(StoreError::VersionMismatch { current: None });
+                };
+                if change.expected.is_some_and(|v| v.get() != version) {
+                    return Err(StoreError::VersionMismatch {
+                        current: Some(version),
+                    });
+                }
                 let sql = format!(
                     "UPDATE {t} SET fields = {}, extensions = COALESCE($2::jsonb, extensions), \
                      version = version + 1, updated_at = $3 \
-                     WHERE plan_id = $4 AND id = $5 AND version = $6 RETURNING {CHILD_COLUMNS}",
+                     WHERE plan_id = $4 AND id = $5 RETURNING {CHILD_COLUMNS}",
                     merge_sql(change.mode, "fields", "$1::jsonb")
                 );
-                sqlx::query_as(&sql)
+                let row: ChildRow = sqlx::query_as(&sql)
                     .bind(change.fields.to_json())
                     .bind(extensions.as_deref())
                     .bind(now)
                     .bind(plan.to_string())
                     .bind(id.as_str())
-                    .bind(expected.get())
-                    .fetch_optional(&mut *tx)
-                    .await?
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let before = audit::stored_properties(&fields, &stored_extensions)?;
+                (row, Some(before))
             }
-        };
-        let Some(row) = row else {
-            let current: Option<i64> = sqlx::query_scalar(&format!(
-                "SELECT version FROM {t} WHERE plan_id = $1 AND id = $2"
-            ))
-            .bind(plan.to_string())
-            .bind(id.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-            return Err(StoreError::VersionMismatch { current });
         };
         // The history keeps the record exactly as this write left it.
         sqlx::query(
@@ -96,10 +106,18 @@ impl RecordStore for PgStore {
         .bind(row.updated_at)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
         let record = row.into_record(kind)?;
+        let after = audit::properties(&record.fields, &record.extensions);
+        let what = match &before {
+            None => audit::creation(after),
+            Some(before) => audit::changes(before, &after),
+        };
+        let subject = audit::record_subject(kind, &id);
+        let entry = Entry::plan(plan, audit::put_action(kind), subject, &origin, what);
+        append(&mut tx, &entry).await?;
+        tx.commit().await?;
         Ok(Put {
-            created: record.meta.version == Version::FIRST,
+            created: before.is_none(),
             record,
         })
     }

@@ -5,6 +5,8 @@ use caseload_domain::Timestamp;
 use rusqlite::{OptionalExtension as _, Row, params};
 
 use super::SqliteStore;
+use super::audit::append;
+use crate::audit::{AuditAction, Entry, Origin, api_key_described as described};
 use crate::{ApiKey, ApiKeyStore, StoreError};
 
 const COLUMNS: &str =
@@ -28,6 +30,7 @@ fn key_row(row: &Row<'_>) -> rusqlite::Result<ApiKey> {
 #[async_trait]
 impl ApiKeyStore for SqliteStore {
     async fn create_api_key(&self, key: ApiKey) -> Result<(), StoreError> {
+        let origin = Origin::new(key.created_by.clone());
         self.write(move |conn| {
             conn.prepare_cached(&format!(
                 "INSERT INTO api_keys ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL)"
@@ -41,6 +44,15 @@ impl ApiKeyStore for SqliteStore {
                 key.created_at.as_micros(),
                 key.created_by,
             ])?;
+            append(
+                conn,
+                &Entry::service(
+                    AuditAction::ApiKeyCreate,
+                    format!("apikey/{}", key.id),
+                    &origin,
+                    described(&key),
+                ),
+            )?;
             Ok(Ok(()))
         })
         .await
@@ -64,18 +76,34 @@ impl ApiKeyStore for SqliteStore {
         })
     }
 
-    async fn revoke_api_key(&self, id: &str) -> Result<ApiKey, StoreError> {
+    async fn revoke_api_key(&self, id: &str, actor: String) -> Result<ApiKey, StoreError> {
         let id = id.to_owned();
+        let origin = Origin::new(actor);
         self.write(move |conn| {
-            conn.prepare_cached(
-                "UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?2) WHERE id = ?1",
-            )?
-            .execute(params![id, Timestamp::now().as_micros()])?;
+            let revoked = conn
+                .prepare_cached(
+                    "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                )?
+                .execute(params![id, Timestamp::now().as_micros()])?;
             let key = conn
                 .prepare_cached(&format!("SELECT {COLUMNS} FROM api_keys WHERE id = ?1"))?
                 .query_row([&id], key_row)
                 .optional()?;
-            Ok(key.ok_or_else(|| StoreError::NotFound(format!("API key {id}"))))
+            let Some(key) = key else {
+                return Ok(Err(StoreError::NotFound(format!("API key {id}"))));
+            };
+            if revoked > 0 {
+                append(
+                    conn,
+                    &Entry::service(
+                        AuditAction::ApiKeyRevoke,
+                        format!("apikey/{id}"),
+                        &origin,
+                        described(&key),
+                    ),
+                )?;
+            }
+            Ok(Ok(key))
         })
         .await
     }

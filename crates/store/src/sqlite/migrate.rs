@@ -29,6 +29,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0004_case_timelines.sql"),
     ),
     (
+        5,
+        "audit trail",
+        include_str!("../../migrations/sqlite/0005_audit.sql"),
+    ),
+    (
         7,
         "access",
         include_str!("../../migrations/sqlite/0007_access.sql"),

@@ -7,6 +7,7 @@
 //! mode readers never wait for the writer. The pool holds at most one connection per thread
 //! that is reading at the same moment.
 
+pub(crate) mod audit;
 mod keys;
 mod migrate;
 mod reads;
@@ -27,6 +28,7 @@ use caseload_domain::{
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _, params};
 use tokio::sync::oneshot;
 
+use crate::audit::Origin;
 use crate::rows::{kind_name, missing_plan, missing_record, table};
 use crate::{
     Backend, BusinessUnits, CaseEventStore, ConnectOptions, Database, EvaluationStore, Ingested,
@@ -203,13 +205,18 @@ impl PlanStore for SqliteStore {
         fields: Fields,
         extensions: serde_json::Map<String, serde_json::Value>,
         business_unit: String,
+        actor: String,
     ) -> Result<Plan, StoreError> {
-        self.write(move |conn| writes::create_plan(conn, &fields, &extensions, &business_unit))
-            .await
+        let origin = Origin::new(actor);
+        self.write(move |conn| {
+            writes::create_plan(conn, &fields, &extensions, &business_unit, &origin)
+        })
+        .await
     }
 
     async fn update_plan(&self, id: PlanId, change: Change) -> Result<Plan, StoreError> {
-        self.write(move |conn| writes::update_plan(conn, id, &change))
+        let origin = Origin::new(&change.actor);
+        self.write(move |conn| writes::update_plan(conn, id, &change, &origin))
             .await
     }
 
@@ -285,7 +292,8 @@ impl RecordStore for SqliteStore {
         id: RecordId,
         change: Change,
     ) -> Result<Put, StoreError> {
-        self.write(move |conn| writes::put_record(conn, kind, plan, &id, &change))
+        let origin = Origin::new(&change.actor);
+        self.write(move |conn| writes::put_record(conn, kind, plan, &id, &change, &origin))
             .await
     }
 
@@ -380,7 +388,8 @@ impl RecordStore for SqliteStore {
 #[async_trait]
 impl InterventionStore for SqliteStore {
     async fn create_intervention(&self, new: NewIntervention) -> Result<Intervention, StoreError> {
-        self.write(move |conn| writes::create_intervention(conn, &new))
+        let origin = Origin::new(&new.requester);
+        self.write(move |conn| writes::create_intervention(conn, &new, &origin))
             .await
     }
 
@@ -444,7 +453,8 @@ impl InterventionStore for SqliteStore {
         id: InterventionId,
         change: StatusChange,
     ) -> Result<(Intervention, Vec<Transition>), StoreError> {
-        self.write(move |conn| writes::transition(conn, plan, id, &change))
+        let origin = Origin::new(&change.by);
+        self.write(move |conn| writes::transition(conn, plan, id, &change, &origin))
             .await
     }
 
@@ -469,7 +479,8 @@ impl InterventionStore for SqliteStore {
 #[async_trait]
 impl EvaluationStore for SqliteStore {
     async fn record_evaluation(&self, new: NewEvaluation) -> Result<EvaluationRecord, StoreError> {
-        self.write(move |conn| writes::record_evaluation(conn, &new))
+        let origin = Origin::new(&new.evaluated_by);
+        self.write(move |conn| writes::record_evaluation(conn, &new, &origin))
             .await
     }
 
@@ -480,9 +491,11 @@ impl EvaluationStore for SqliteStore {
         id: EvaluationId,
         outcome: String,
         amount: Option<Amount>,
+        actor: String,
     ) -> Result<EvaluationRecord, StoreError> {
+        let origin = Origin::new(actor);
         self.write(move |conn| {
-            writes::set_outcome(conn, plan, &rules, id, &outcome, amount.as_ref())
+            writes::set_outcome(conn, plan, &rules, id, &outcome, amount.as_ref(), &origin)
         })
         .await
     }
@@ -564,7 +577,8 @@ impl EvaluationStore for SqliteStore {
     }
 
     async fn save_backtest(&self, new: NewBacktest) -> Result<BacktestRecord, StoreError> {
-        self.write(move |conn| writes::save_backtest(conn, &new))
+        let origin = Origin::new(&new.run_by);
+        self.write(move |conn| writes::save_backtest(conn, &new, &origin))
             .await
     }
 
@@ -591,8 +605,10 @@ impl CaseEventStore for SqliteStore {
         &self,
         plan: PlanId,
         events: Vec<caseload_domain::events::CaseEvent>,
+        actor: String,
     ) -> Result<Ingested, StoreError> {
-        self.write(move |conn| writes::ingest(conn, plan, &events))
+        let origin = Origin::new(actor);
+        self.write(move |conn| writes::ingest(conn, plan, &events, &origin))
             .await
     }
 

@@ -1,6 +1,8 @@
 //! The SQL of each write, run by the writer thread inside a batch's transaction. Each
 //! decides refusals of its own (unknown ids, stale versions, illegal moves) by reading
-//! first, so a refused write writes nothing.
+//! first, so a refused write writes nothing. Each write that changes something appends its
+//! audit record last; anything that fails after the first change fails the whole write (a
+//! `rusqlite` error), so a change is never committed without its record.
 
 use caseload_domain::{
     BacktestId, BacktestRecord, Change, ChildKind, EvaluationId, EvaluationRecord, Fields,
@@ -9,7 +11,9 @@ use caseload_domain::{
 };
 use rusqlite::{Connection, OptionalExtension as _, params};
 
+use super::audit::{append, failed};
 use super::reads;
+use crate::audit::{self, AuditAction, Entry, Origin};
 use crate::rows::{
     kind_name, missing_evaluation, missing_intervention, missing_plan, missing_record, table,
 };
@@ -25,6 +29,7 @@ pub(crate) fn create_plan(
     fields: &Fields,
     extensions: &serde_json::Map<String, serde_json::Value>,
     business_unit: &str,
+    origin: &Origin,
 ) -> Refusable<Plan> {
     let id = PlanId::new();
     let now = Timestamp::now();
@@ -39,6 +44,16 @@ pub(crate) fn create_plan(
         now.as_micros(),
         business_unit
     ])?;
+    append(
+        conn,
+        &Entry::plan(
+            id,
+            AuditAction::PlanCreate,
+            "plan",
+            origin,
+            audit::creation(audit::properties(fields, extensions)),
+        ),
+    )?;
     Ok(Ok(Plan {
         id,
         fields: fields.clone(),
@@ -59,40 +74,56 @@ fn merge_sql(mode: WriteMode, column: &str, value: &str) -> String {
     }
 }
 
-pub(crate) fn update_plan(conn: &Connection, id: PlanId, change: &Change) -> Refusable<Plan> {
+pub(crate) fn update_plan(
+    conn: &Connection,
+    id: PlanId,
+    change: &Change,
+    origin: &Origin,
+) -> Refusable<Plan> {
+    let current: Option<(i64, String, String)> = conn
+        .prepare_cached("SELECT version, fields, extensions FROM plans WHERE id = ?1")?
+        .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    let Some((version, fields, extensions)) = current else {
+        return Ok(Err(missing_plan(id)));
+    };
+    if change.expected.is_some_and(|v| v.get() != version) {
+        return Ok(Err(StoreError::VersionMismatch {
+            current: Some(version),
+        }));
+    }
+    let before = audit::stored_properties(&fields, &extensions).map_err(failed)?;
     let sql = format!(
-        "UPDATE plans SET fields = {}, extensions = coalesce(?5, extensions), version = version + 1, \
-         updated_at = ?2 WHERE id = ?3 AND (?4 IS NULL OR version = ?4) \
+        "UPDATE plans SET fields = {}, extensions = coalesce(?4, extensions), version = version + 1, \
+         updated_at = ?2 WHERE id = ?3 \
          RETURNING id, fields, version, created_at, updated_at, extensions, business_unit",
         merge_sql(change.mode, "fields", "?1")
     );
-    let row = conn
-        .prepare_cached(&sql)?
-        .query_row(
-            params![
-                change.fields.to_json(),
-                Timestamp::now().as_micros(),
-                id.to_string(),
-                change.expected.map(Version::get),
-                change
-                    .extensions
-                    .as_ref()
-                    .map(|e| serde_json::Value::Object(e.clone()).to_string())
-            ],
-            reads::plan_row,
-        )
-        .optional()?;
-    if let Some(row) = row {
-        return Ok(Plan::try_from(row));
-    }
-    let current: Option<i64> = conn
-        .prepare_cached("SELECT version FROM plans WHERE id = ?1")?
-        .query_row([id.to_string()], |r| r.get(0))
-        .optional()?;
-    Ok(Err(match current {
-        None => missing_plan(id),
-        Some(v) => StoreError::VersionMismatch { current: Some(v) },
-    }))
+    let row = conn.prepare_cached(&sql)?.query_row(
+        params![
+            change.fields.to_json(),
+            Timestamp::now().as_micros(),
+            id.to_string(),
+            change
+                .extensions
+                .as_ref()
+                .map(|e| serde_json::Value::Object(e.clone()).to_string())
+        ],
+        reads::plan_row,
+    )?;
+    let plan = Plan::try_from(row).map_err(failed)?;
+    let after = audit::properties(&plan.fields, &plan.extensions);
+    append(
+        conn,
+        &Entry::plan(
+            id,
+            AuditAction::PlanUpdate,
+            "plan",
+            origin,
+            audit::changes(&before, &after),
+        ),
+    )?;
+    Ok(Ok(plan))
 }
 
 pub(crate) fn put_record(
@@ -101,11 +132,20 @@ pub(crate) fn put_record(
     plan: PlanId,
     id: &RecordId,
     change: &Change,
+    origin: &Origin,
 ) -> Refusable<Put> {
     if !reads::plan_exists(conn, plan)? {
         return Ok(Err(missing_plan(plan)));
     }
     let t = table(kind);
+    let current: Option<(String, String)> = conn
+        .prepare_cached(&format!(
+            "SELECT fields, extensions FROM {t} WHERE plan_id = ?1 AND id = ?2"
+        ))?
+        .query_row(params![plan.to_string(), id.as_str()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
     let now = Timestamp::now().as_micros();
     let extensions = change
         .extensions
@@ -180,8 +220,27 @@ pub(crate) fn put_record(
         change.actor,
         row.updated_at
     ])?;
-    Ok(row.into_record(kind).map(|record| Put {
-        created: record.meta.version == Version::FIRST,
+    let record = row.into_record(kind).map_err(failed)?;
+    let after = audit::properties(&record.fields, &record.extensions);
+    let what = match &current {
+        None => audit::creation(after),
+        Some((fields, extensions)) => audit::changes(
+            &audit::stored_properties(fields, extensions).map_err(failed)?,
+            &after,
+        ),
+    };
+    append(
+        conn,
+        &Entry::plan(
+            plan,
+            audit::put_action(kind),
+            audit::record_subject(kind, id),
+            origin,
+            what,
+        ),
+    )?;
+    Ok(Ok(Put {
+        created: current.is_none(),
         record,
     }))
 }
@@ -208,6 +267,7 @@ fn subject_exists(conn: &Connection, plan: PlanId, subject: &Subject) -> Refusab
 pub(crate) fn create_intervention(
     conn: &Connection,
     new: &NewIntervention,
+    origin: &Origin,
 ) -> Refusable<Intervention> {
     if let Err(missing) = subject_exists(conn, new.plan_id, &new.subject)? {
         return Ok(Err(missing));
@@ -231,6 +291,16 @@ pub(crate) fn create_intervention(
         InterventionStatus::Open.as_str(),
         now.as_micros(),
     ])?;
+    append(
+        conn,
+        &Entry::plan(
+            new.plan_id,
+            AuditAction::InterventionCreate,
+            format!("intervention/{id}"),
+            origin,
+            audit::intervention_created(new),
+        ),
+    )?;
     Ok(Ok(Intervention {
         id,
         request: new.clone(),
@@ -248,6 +318,7 @@ pub(crate) fn transition(
     plan: PlanId,
     id: InterventionId,
     change: &StatusChange,
+    origin: &Origin,
 ) -> Refusable<(Intervention, Vec<Transition>)> {
     let Some(current) = reads::intervention(conn, plan, id)? else {
         return Ok(Err(missing_intervention(plan, id)));
@@ -276,12 +347,24 @@ pub(crate) fn transition(
          SELECT ?1, coalesce(max(seq), 0) + 1, ?2, ?3, ?4, ?5, ?6 FROM intervention_transitions WHERE intervention_id = ?1",
     )?
     .execute(params![id.to_string(), current.status.as_str(), change.to.as_str(), change.by, change.comment, now])?;
-    reads::intervention_with_history(conn, plan, id)
+    append(
+        conn,
+        &Entry::plan(
+            plan,
+            AuditAction::InterventionTransition,
+            format!("intervention/{id}"),
+            origin,
+            audit::transition_made(current.status, change.to, change.comment.as_deref()),
+        ),
+    )?;
+    let moved = reads::intervention_with_history(conn, plan, id)?;
+    Ok(Ok(moved.map_err(failed)?))
 }
 
 pub(crate) fn record_evaluation(
     conn: &Connection,
     new: &NewEvaluation,
+    origin: &Origin,
 ) -> Refusable<EvaluationRecord> {
     if let Err(missing) = subject_exists(conn, new.plan_id, &Subject::Rules(new.rules_id.clone()))?
     {
@@ -309,6 +392,16 @@ pub(crate) fn record_evaluation(
         new.evaluated_by,
         now.as_micros(),
     ])?;
+    append(
+        conn,
+        &Entry::plan(
+            new.plan_id,
+            AuditAction::EvaluationRecord,
+            format!("evaluation/{id}"),
+            origin,
+            audit::evaluation_recorded(new),
+        ),
+    )?;
     Ok(Ok(EvaluationRecord {
         id,
         evaluation: new.clone(),
@@ -325,32 +418,58 @@ pub(crate) fn set_outcome(
     id: EvaluationId,
     outcome: &str,
     amount: Option<&caseload_domain::Amount>,
+    origin: &Origin,
 ) -> Refusable<EvaluationRecord> {
-    let changed = conn
+    let current: Option<(Option<String>, Option<String>, Option<String>)> = conn
         .prepare_cached(
-            "UPDATE evaluations SET outcome = ?1, outcome_at = ?2, \
-             amount_value = coalesce(?3, amount_value), amount_currency = coalesce(?4, amount_currency) \
-             WHERE plan_id = ?5 AND rules_id = ?6 AND id = ?7",
+            "SELECT outcome, amount_value, amount_currency FROM evaluations \
+             WHERE plan_id = ?1 AND rules_id = ?2 AND id = ?3",
         )?
-        .execute(params![
-            outcome,
-            Timestamp::now().as_micros(),
-            amount.map(|a| a.value.to_string()),
-            amount.map(|a| a.currency.clone()),
-            plan.to_string(),
-            rules.as_str(),
-            id.to_string()
-        ])?;
-    if changed == 0 {
+        .query_row(
+            params![plan.to_string(), rules.as_str(), id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((old_outcome, old_value, old_currency)) = current else {
         return Ok(Err(missing_evaluation(plan, rules, id)));
-    }
+    };
+    conn.prepare_cached(
+        "UPDATE evaluations SET outcome = ?1, outcome_at = ?2, \
+         amount_value = coalesce(?3, amount_value), amount_currency = coalesce(?4, amount_currency) \
+         WHERE plan_id = ?5 AND rules_id = ?6 AND id = ?7",
+    )?
+    .execute(params![
+        outcome,
+        Timestamp::now().as_micros(),
+        amount.map(|a| a.value.to_string()),
+        amount.map(|a| a.currency.clone()),
+        plan.to_string(),
+        rules.as_str(),
+        id.to_string()
+    ])?;
+    let old_amount = audit::stored_amount(old_value.as_deref(), old_currency.as_deref());
+    let new_amount = amount.map_or_else(|| old_amount.clone(), |a| a.to_json());
+    append(
+        conn,
+        &Entry::plan(
+            plan,
+            AuditAction::EvaluationOutcome,
+            format!("evaluation/{id}"),
+            origin,
+            audit::outcome_changes((old_outcome.as_deref(), old_amount), (outcome, new_amount)),
+        ),
+    )?;
     match reads::evaluation(conn, plan, rules, id)? {
-        Some(row) => Ok(EvaluationRecord::try_from(row)),
-        None => Ok(Err(missing_evaluation(plan, rules, id))),
+        Some(row) => Ok(Ok(EvaluationRecord::try_from(row).map_err(failed)?)),
+        None => Err(failed(missing_evaluation(plan, rules, id))),
     }
 }
 
-pub(crate) fn save_backtest(conn: &Connection, new: &NewBacktest) -> Refusable<BacktestRecord> {
+pub(crate) fn save_backtest(
+    conn: &Connection,
+    new: &NewBacktest,
+    origin: &Origin,
+) -> Refusable<BacktestRecord> {
     if let Err(missing) = subject_exists(conn, new.plan_id, &Subject::Rules(new.rules_id.clone()))?
     {
         return Ok(Err(missing));
@@ -372,6 +491,16 @@ pub(crate) fn save_backtest(conn: &Connection, new: &NewBacktest) -> Refusable<B
         new.run_by,
         now.as_micros(),
     ])?;
+    append(
+        conn,
+        &Entry::plan(
+            new.plan_id,
+            AuditAction::BacktestSave,
+            format!("backtest/{id}"),
+            origin,
+            audit::backtest_saved(new),
+        ),
+    )?;
     Ok(Ok(BacktestRecord {
         id,
         backtest: new.clone(),
@@ -383,13 +512,14 @@ pub(crate) fn save_backtest(conn: &Connection, new: &NewBacktest) -> Refusable<B
 /// already has are skipped and counted. Timelines are folded in later (see [`fold`]).
 pub(crate) fn ingest(
     conn: &Connection,
-    plan: PlanId,
+    plan_id: PlanId,
     events: &[caseload_domain::events::CaseEvent],
+    origin: &Origin,
 ) -> Refusable<crate::Ingested> {
-    if !reads::plan_exists(conn, plan)? {
-        return Ok(Err(missing_plan(plan)));
+    if !reads::plan_exists(conn, plan_id)? {
+        return Ok(Err(missing_plan(plan_id)));
     }
-    let plan = plan.to_string();
+    let plan = plan_id.to_string();
     let generation = reads::activity(conn, &plan)?.generation + 1;
     let now = Timestamp::now().as_micros();
     let mut insert = conn.prepare_cached(
@@ -428,6 +558,16 @@ pub(crate) fn ingest(
              events = events + excluded.events",
         )?
         .execute(params![plan, generation, accepted as i64])?;
+        append(
+            conn,
+            &Entry::plan(
+                plan_id,
+                AuditAction::EventsIngest,
+                "case-events",
+                origin,
+                audit::batch_stored(events.len() as u64, accepted, generation),
+            ),
+        )?;
     }
     Ok(Ok(crate::Ingested {
         accepted,
@@ -443,7 +583,6 @@ pub(crate) fn ingest(
 /// A stored timeline or event that does not read back fails the write like a failed
 /// statement: it is not the caller's to fix, and nothing of the fold is kept.
 pub(crate) fn fold(conn: &Connection, plan: PlanId) -> Refusable<reads::Activity> {
-    let failed = |e: StoreError| rusqlite::Error::ToSqlConversionFailure(Box::new(e));
     let plan = plan.to_string();
     let activity = reads::activity(conn, &plan)?;
     if activity.folded >= activity.generation {

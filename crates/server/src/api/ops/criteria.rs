@@ -408,6 +408,7 @@ pub async fn attach_outcome(
     rules: RecordId,
     id: EvaluationId,
     body: &Map<String, Value>,
+    actor: String,
 ) -> Result<EvaluationRecord, ApiError> {
     only(body, &["Outcome", "Amount"])?;
     let outcome = optional_text(body, "Outcome")?
@@ -422,7 +423,7 @@ pub async fn attach_outcome(
     };
     Ok(state
         .db
-        .set_outcome(plan, rules, id, outcome, amount)
+        .set_outcome(plan, rules, id, outcome, amount, actor)
         .await?)
 }
 

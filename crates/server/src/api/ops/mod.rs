@@ -58,7 +58,7 @@ pub async fn create_plan(
     let settings = PlanSettings::from_json(&body).map_err(settings_error)?;
     Ok(state
         .db
-        .create_plan(fields, settings.to_json(), unit)
+        .create_plan(fields, settings.to_json(), unit, caller.subject.clone())
         .await?)
 }
 

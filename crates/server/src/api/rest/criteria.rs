@@ -97,9 +97,10 @@ async fn list_evaluations(
 async fn attach_outcome(
     State(state): State<AppState>,
     EvaluationPath(plan, rules, id): EvaluationPath,
+    Principal(who): Principal,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let record = criteria::attach_outcome(&state, plan, rules, id, &body).await?;
+    let record = criteria::attach_outcome(&state, plan, rules, id, &body, who).await?;
     Ok(object(criteria::record_json(&record)))
 }
 

@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use super::TAG;
 use crate::api::AppState;
 use crate::api::error::ApiError;
-use crate::api::extract::{EventBatch, PlanPath};
+use crate::api::extract::{EventBatch, PlanPath, Principal};
 use crate::api::responses::WriteErrors;
 
 /// Largest batch body accepted: 10,000 events of up to about 1.6 KB each.
@@ -55,6 +55,7 @@ struct IngestReport {
 async fn ingest(
     State(state): State<AppState>,
     PlanPath(plan): PlanPath,
+    Principal(who): Principal,
     EventBatch(format, body): EventBatch,
 ) -> Result<Response, ApiError> {
     // Parsing 10,000 events is real work: keep it off the request workers.
@@ -69,7 +70,7 @@ async fn ingest(
     let events = parsed.map_err(|e| ApiError::bad_request(e.to_string()))?;
     debug_assert!(events.len() <= MAX_BATCH_EVENTS);
     let received = events.len() as u64;
-    let done = state.db.ingest(plan, events).await?;
+    let done = state.db.ingest(plan, events, who).await?;
     tracing::info!(%plan, received, accepted = done.accepted, duplicates = done.duplicates, "case events ingested");
     if done.accepted > 0 {
         state.analyst.fold_soon(&state, plan);

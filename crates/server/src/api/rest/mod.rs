@@ -1,7 +1,8 @@
 //! The REST facade: the same records and operations as the BIAN routes, addressed as
 //! resources (`/customer-case-management/{id}/rules/{rulesid}`, ...), with `201 Created`,
-//! paged lists and `PUT` as full replacement.
+//! paged lists and `PUT` as full replacement; and the audit trail (`/audit`).
 
+mod audit;
 mod criteria;
 mod events;
 mod plans;
@@ -25,4 +26,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(events::routes())
         .merge(staffing::routes())
         .merge(projections::routes())
+        .merge(audit::routes())
 }
