@@ -9,6 +9,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
 use caseload_domain::events::BatchFormat;
+use caseload_domain::json::{self, JsonError};
 use caseload_domain::{
     EvaluationId, InterventionId, PageRequest, PageSize, PlanId, RecordId, Version,
 };
@@ -32,11 +33,14 @@ impl FromRequest<AppState> for JsonObject {
             ));
         }
         let bytes = read_body(req, state).await?;
-        match serde_json::from_slice::<Value>(&bytes) {
+        match json::parse(&bytes) {
             Ok(Value::Object(map)) => Ok(Self(map)),
             Ok(_) => Err(ApiError::bad_request("request body must be a JSON object")),
-            Err(e) => Err(ApiError::bad_request(format!(
+            Err(JsonError::Syntax(e)) => Err(ApiError::bad_request(format!(
                 "request body is not valid JSON: {e}"
+            ))),
+            Err(JsonError::Refused(why)) => Err(ApiError::bad_request(format!(
+                "request body refused: {why}"
             ))),
         }
     }

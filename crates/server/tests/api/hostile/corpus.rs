@@ -202,6 +202,16 @@ pub fn corpus(t: &Targets) -> Vec<Case> {
         case("%FF in rule id", "PUT", format!("/CustomerCaseManagement/{p}/Rules/%C3%28/Update")).json("{}"),
         case("%FF in page token", "GET", "/customer-case-management?page_token=%FF%FE"),
         // NUL and control characters.
+        // PostgreSQL cannot store NUL in text or jsonb: these were 500s there.
+        case("NUL in a text value", "POST", create).json(r#"{"CustomerCaseTrainingPlan": "a\u0000b"}"#),
+        case("NUL in a rule's text", "PUT", rule.as_str()).json(r#"{"CustomerCaseDecisionCriterion": "x\u0000"}"#),
+        case("NUL in a parameter name", "PUT", rule.as_str()).json(r#"{"Parameters": {"limit\u0000": 1}}"#),
+        case("NUL in a performance text", "PUT", format!("{facade}/performances/p1")).json(r#"{"CustomerCaseServiceStatisticType": "\u0000"}"#),
+        case("NUL in a request reason", "POST", format!("{facade}/requests")).json(r#"{"Reason": "\u0000"}"#),
+        case("NUL in a fact name", "POST", evaluate.as_str()).json(r#"{"Facts": {"amount": 1, "history": {"disputes_12m": 0}, "\u0000": 1}, "Record": true, "CaseId": "c-1"}"#),
+        case("NUL in a case id", "POST", evaluate.as_str()).json(r#"{"Facts": {"amount": 1, "history": {"disputes_12m": 0}}, "Record": true, "CaseId": "c\u0000"}"#),
+        case("NUL in a comment", "PATCH", request.as_str()).json(r#"{"Status": "acknowledged", "Comment": "\u0000"}"#),
+        case("NUL in an outcome", "PATCH", outcome.as_str()).json(r#"{"Outcome": "\u0000"}"#),
         case("raw control byte in a string", "POST", create).json(b"{\"CustomerCaseTrainingPlan\": \"a\x01b\"}".to_vec()),
         case("NUL in an event", "POST", events.as_str()).ndjson(format!("{}\n{}\n", event("h-1", ""), event("h-2", r#", "Team": "a\u0000""#))),
         case("%00 in plan id", "GET", "/CustomerCaseManagement/%00/Retrieve").expect(&[404]),
@@ -246,6 +256,12 @@ pub fn corpus(t: &Targets) -> Vec<Case> {
         case("UTF-16 body", "POST", create).typed("application/json; charset=utf-16", b"\xff\xfe{\x00}\x00".to_vec()),
         case("content type with 0xFF", "POST", create).typed("application/json\u{ff}", "{}").expect(&[415]),
         case("10 KB content type", "PATCH", request.as_str()).typed(&"a".repeat(10_240), "{}").expect(&[415]),
+        // Duplicate keys: readers disagree on which value wins, so the request means nothing.
+        case("duplicate property", "POST", create).json(r#"{"CustomerCaseTrainingPlan": "a", "CustomerCaseTrainingPlan": "b"}"#),
+        case("duplicate status", "PATCH", request.as_str()).json(r#"{"Status": "resolved", "Status": "rejected"}"#),
+        case("duplicate nested fact", "POST", evaluate.as_str()).json(r#"{"Facts": {"amount": 1, "history": {"disputes_12m": 0, "disputes_12m": 5}}}"#),
+        case("duplicate event id in NDJSON", "POST", events.as_str()).ndjson(format!("{}\n{}\n", event("h-1", ""), event("h-2", r#", "EventId": "h-3""#))),
+        case("duplicate event id in an array", "POST", events.as_str()).json(format!("[{}, {}]", event("h-1", ""), event("h-2", r#", "EventId": "h-3""#))),
         // Header abuse.
         case("If-Match with trailing junk", "PUT", update.as_str()).json("{}").header("if-match", r#""1"x"#).expect(&[412]),
         case("If-Match list of strangers", "PUT", update.as_str()).json("{}").header("if-match", r#""998", "999""#).expect(&[412]),
