@@ -269,6 +269,13 @@ pub fn corpus(t: &Targets) -> Vec<Case> {
         case("If-Match beyond i64", "PATCH", request.as_str()).json(r#"{"Status": "acknowledged"}"#).header("if-match", r#""99999999999999999999""#).expect(&[412]),
         case("10 KB If-Match", "PUT", perf.as_str()).json("{}").header("if-match", "\"".repeat(10_240)).expect(&[412]),
         case("If-Match with 0xFF", "PUT", update.as_str()).json("{}").header("if-match", b"\"\xff\"".to_vec()).expect(&[412]),
+        // Interaction ids are echoed and logged: only plain ids of at most 128 characters.
+        case("10 KB interaction id", "GET", retrieve.as_str()).header("x-fapi-interaction-id", "i".repeat(10_240)),
+        case("interaction id with 0xFF", "GET", retrieve.as_str()).header("x-fapi-interaction-id", b"id-\xff".to_vec()),
+        case("empty interaction id", "GET", retrieve.as_str()).header("x-fapi-interaction-id", ""),
+        case("script as interaction id", "GET", retrieve.as_str()).header("x-fapi-interaction-id", "<script>alert(1)</script>"),
+        case("interaction id with a space", "POST", create).json("{}").header("x-fapi-interaction-id", "a b"),
+        case("two interaction ids", "GET", retrieve.as_str()).header("x-fapi-interaction-id", "a-1").header("x-fapi-interaction-id", "a-2"),
         case("200 headers", "GET", retrieve.as_str()).many_headers(200).expect(&[431]).transport(),
         case("1 MB header", "GET", retrieve.as_str()).header("x-padding", "p".repeat(1024 * 1024)).expect(&[431]).transport(),
         case("NUL in a header", "GET", retrieve.as_str()).header("x-note", b"a\x00b".to_vec()).transport(),
