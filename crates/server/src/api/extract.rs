@@ -219,9 +219,11 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
 }
 
 /// Paging parameters: `page_size` (1 to 100, default 20) and `page_token` (from the
-/// previous page's `NextPageToken`).
+/// previous page's `NextPageToken`). Any other parameter is refused, as a misspelt one
+/// (`pagesize`) would otherwise be ignored without a word.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct PageQuery {
     /// How many items at most (1 to 100, default 20).
     pub page_size: Option<u32>,
