@@ -181,6 +181,12 @@ pub fn corpus(t: &Targets) -> Vec<Case> {
         case("expression of 3,000 parentheses", "PUT", rule.as_str()).json(format!(r#"{{"Expression": "{}amount{} > 1"}}"#, "(".repeat(3_000), ")".repeat(3_000))),
         case("expression of 3,000 negations", "POST", format!("{facade}/rules/r1/backtests")).json(format!(r#"{{"Expression": "{}true"}}"#, "!".repeat(3_000))),
         case("expression of 1,500 nested lists", "PUT", rule.as_str()).json(format!(r#"{{"Expression": "size({}1{}) > 0"}}"#, "[".repeat(1_500), "]".repeat(1_500))),
+        case("8,000-year window", "PUT", perf.as_str()).json(r#"{"CustomerCaseServiceStatisticType": "throughput", "WindowStart": "2000-01-01T00:00:00Z", "WindowEnd": "9999-12-31T23:59:59Z"}"#),
+        case("window beyond any calendar", "PUT", perf.as_str()).json(r#"{"WindowStart": "+275760-09-13T00:00:00Z"}"#),
+        case("1e308 resolution hours", "PUT", update.as_str()).json(r#"{"ServiceLevelTargets": {"urgent": {"FirstResponseHours": 1, "ResolutionHours": 1e308, "AttainmentGoal": 0.9}}}"#),
+        case("5,000 holidays", "PUT", update.as_str()).json(format!(r#"{{"BusinessCalendar": {{"TimeZone": "UTC", "Holidays": [{}]}}}}"#, (0..5_000).map(|d| format!("\"{}-01-01\"", 2000 + d % 8_000)).collect::<Vec<_>>().join(","))),
+        case("10,000 teams", "PUT", update.as_str()).json(format!(r#"{{"ResourcePlan": {{"Teams": [{}]}}}}"#, (0..10_000).map(|n| format!(r#"{{"Team": "t{n}", "Agents": 1, "ProductiveHoursPerDay": 6}}"#)).collect::<Vec<_>>().join(","))),
+        case("time zone path traversal", "PUT", update.as_str()).json(r#"{"BusinessCalendar": {"TimeZone": "../../../../etc/localtime"}}"#),
         case("facts list of 5,000 items", "POST", format!("{facade}/evaluations")).json(format!(r#"{{"Facts": {{"amount": 1, "history": {{"disputes_12m": 0}}, "items": [{}0]}}}}"#, "0,".repeat(5_000))),
         // Huge bodies.
         case("10 MB create", "POST", create).json(huge_text.clone()).expect(&[413]),
