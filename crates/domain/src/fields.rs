@@ -208,7 +208,8 @@ impl Fields {
     }
 }
 
-fn shorten(name: &str) -> String {
+/// A client's name as a message shows it: without control characters, cut to 64 characters.
+pub(crate) fn shorten(name: &str) -> String {
     let short: String = name.chars().filter(|c| !c.is_control()).take(64).collect();
     if short.len() < name.len() {
         format!("{short}…")

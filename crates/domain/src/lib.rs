@@ -13,6 +13,7 @@ pub mod fields;
 pub mod forecast;
 pub mod ids;
 pub mod intervention;
+pub mod json;
 pub mod money;
 pub mod page;
 pub mod plan;

@@ -110,13 +110,28 @@ pub struct Staffing {
     pub rostered_agents: u64,
 }
 
+/// A client's figure as a message shows it: as written when of a readable size, else in
+/// exponent form, so that `1e300` is not echoed back as 301 digits.
+struct Figure(f64);
+
+impl std::fmt::Display for Figure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let size = self.0.abs();
+        if size == 0.0 || (1e-6..1e15).contains(&size) {
+            write!(f, "{}", self.0)
+        } else {
+            write!(f, "{:e}", self.0)
+        }
+    }
+}
+
 fn finite(parameter: &'static str, value: f64) -> Result<f64, StaffingError> {
     if value.is_finite() {
         Ok(value)
     } else {
         Err(StaffingError::new(
             parameter,
-            format!("must be a finite number, got {value}"),
+            format!("must be a finite number, got {}", Figure(value)),
         ))
     }
 }
@@ -126,7 +141,7 @@ fn positive(parameter: &'static str, value: f64) -> Result<f64, StaffingError> {
         v if v > 0.0 => Ok(v),
         v => Err(StaffingError::new(
             parameter,
-            format!("must be greater than 0, got {v}"),
+            format!("must be greater than 0, got {}", Figure(v)),
         )),
     }
 }
@@ -136,7 +151,7 @@ fn non_negative(parameter: &'static str, value: f64) -> Result<f64, StaffingErro
         v if v >= 0.0 => Ok(v),
         v => Err(StaffingError::new(
             parameter,
-            format!("must not be negative, got {v}"),
+            format!("must not be negative, got {}", Figure(v)),
         )),
     }
 }
@@ -154,21 +169,30 @@ impl StaffingProblem {
         if service_level <= 0.0 || service_level >= 1.0 {
             return Err(StaffingError::new(
                 "service_level",
-                format!("must be a fraction strictly between 0 and 1, got {service_level}"),
+                format!(
+                    "must be a fraction strictly between 0 and 1, got {}",
+                    Figure(service_level)
+                ),
             ));
         }
         let max_occupancy = finite("max_occupancy", request.max_occupancy.unwrap_or(1.0))?;
         if max_occupancy <= 0.0 || max_occupancy > 1.0 {
             return Err(StaffingError::new(
                 "max_occupancy",
-                format!("must be a fraction above 0 and at most 1, got {max_occupancy}"),
+                format!(
+                    "must be a fraction above 0 and at most 1, got {}",
+                    Figure(max_occupancy)
+                ),
             ));
         }
         let shrinkage = finite("shrinkage", request.shrinkage.unwrap_or(0.0))? + 0.0;
         if !(0.0..1.0).contains(&shrinkage) {
             return Err(StaffingError::new(
                 "shrinkage",
-                format!("must be a fraction from 0 up to (not including) 1, got {shrinkage}"),
+                format!(
+                    "must be a fraction from 0 up to (not including) 1, got {}",
+                    Figure(shrinkage)
+                ),
             ));
         }
         // Finite inputs make this finite or, when the product overflows, infinite; never NaN.
@@ -178,7 +202,8 @@ impl StaffingProblem {
                 "arrivals",
                 format!(
                     "give a traffic (arrivals × aht_seconds ÷ interval_seconds) of \
-                     {traffic_erlangs} erlangs; at most {MAX_TRAFFIC_ERLANGS} are supported"
+                     {} erlangs; at most {MAX_TRAFFIC_ERLANGS} are supported",
+                    Figure(traffic_erlangs)
                 ),
             ));
         }
@@ -187,9 +212,10 @@ impl StaffingProblem {
             return Err(StaffingError::new(
                 "max_occupancy",
                 format!(
-                    "{max_occupancy} would need {} agents for {traffic_erlangs} erlangs; \
-                     at most {MAX_AGENTS} are supported",
-                    capped.ceil()
+                    "{} would need {} agents for {} erlangs; at most {MAX_AGENTS} are supported",
+                    Figure(max_occupancy),
+                    Figure(capped.ceil()),
+                    Figure(traffic_erlangs)
                 ),
             ));
         }
@@ -278,9 +304,10 @@ impl StaffingProblem {
             return Err(StaffingError::new(
                 "shrinkage",
                 format!(
-                    "{} would need {rostered} rostered agents for {agents} on duty; at most \
+                    "{} would need {} rostered agents for {agents} on duty; at most \
                      {MAX_ROSTERED_AGENTS} are supported",
-                    self.shrinkage
+                    self.shrinkage,
+                    Figure(rostered)
                 ),
             ));
         }
@@ -699,6 +726,25 @@ mod tests {
             assert_eq!(error.parameter(), parameter, "{request:?}");
             assert!(error.to_string().starts_with(parameter), "{error}");
         }
+    }
+
+    #[test]
+    fn huge_and_tiny_figures_are_shown_in_exponent_form_in_messages() {
+        let huge = refused(StaffingRequest {
+            arrivals: 1e300,
+            ..textbook()
+        });
+        assert!(huge.to_string().contains("1e299 erlangs"), "{huge}");
+        let tiny = refused(StaffingRequest {
+            aht_seconds: -1e-300,
+            ..textbook()
+        });
+        assert!(tiny.to_string().ends_with("got -1e-300"), "{tiny}");
+        let plain = refused(StaffingRequest {
+            service_level: 1.5,
+            ..textbook()
+        });
+        assert!(plain.to_string().ends_with("got 1.5"), "{plain}");
     }
 
     #[test]

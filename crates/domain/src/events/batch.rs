@@ -18,9 +18,9 @@
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, SeqAccess, Visitor};
-use serde_json::Value as Json;
 
 use super::{CaseEvent, EventError};
+use crate::json::{self, Checked, JsonError, Refusal};
 
 /// The most events one batch may hold.
 pub const MAX_BATCH_EVENTS: usize = 10_000;
@@ -68,6 +68,13 @@ pub enum BatchError {
         /// The JSON parser's message.
         message: String,
     },
+    /// The body, or one line of it, is JSON that the service refuses (see [`crate::json`]).
+    Refused {
+        /// Where the offending event is.
+        position: Position,
+        /// Which rule it breaks.
+        reason: Refusal,
+    },
     /// One event is invalid.
     Event {
         /// Where the event is.
@@ -82,7 +89,7 @@ impl BatchError {
     pub fn position(&self) -> Option<Position> {
         match self {
             Self::NotJson { position, .. } => *position,
-            Self::Event { position, .. } => Some(*position),
+            Self::Event { position, .. } | Self::Refused { position, .. } => Some(*position),
             Self::Empty | Self::TooMany | Self::NotAnArray => None,
         }
     }
@@ -116,6 +123,7 @@ impl fmt::Display for BatchError {
                 position: None,
                 message,
             } => write!(f, "not valid JSON: {message}"),
+            Self::Refused { position, reason } => write!(f, "{position}: {reason}"),
             Self::Event { position, error } => write!(f, "{position}: {error}"),
         }
     }
@@ -147,9 +155,12 @@ fn parse_ndjson(body: &[u8]) -> Result<Vec<CaseEvent>, BatchError> {
     let mut events = Vec::with_capacity(count);
     for (index, line) in lines() {
         let position = Position::Line(index + 1);
-        let value: Json = serde_json::from_slice(line).map_err(|e| BatchError::NotJson {
-            position: Some(position),
-            message: without_line(&e),
+        let value = json::parse(line).map_err(|e| match e {
+            JsonError::Syntax(e) => BatchError::NotJson {
+                position: Some(position),
+                message: without_line(&e),
+            },
+            JsonError::Refused(reason) => BatchError::Refused { position, reason },
         })?;
         let event =
             CaseEvent::from_json(&value).map_err(|error| BatchError::Event { position, error })?;
@@ -223,8 +234,16 @@ impl<'de> Visitor<'de> for ArraySeed<'_> {
                 }
                 return Ok(events);
             }
-            let Some(value) = elements.next_element::<Json>()? else {
+            let Some(Checked(value)) = elements.next_element::<Checked>()? else {
                 return Ok(events);
+            };
+            let value = match value {
+                Ok(value) => value,
+                Err(reason) => {
+                    let position = Position::Index(events.len());
+                    *self.refusal = Some(BatchError::Refused { position, reason });
+                    return Err(de::Error::custom("batch refused"));
+                }
             };
             match CaseEvent::from_json(&value) {
                 Ok(event) => events.push(event),

@@ -9,6 +9,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
 use caseload_domain::events::BatchFormat;
+use caseload_domain::json::{self, JsonError};
 use caseload_domain::{
     EvaluationId, InterventionId, PageRequest, PageSize, PlanId, RecordId, Version,
 };
@@ -39,11 +40,14 @@ impl FromRequest<AppState> for JsonObject {
             ));
         }
         let bytes = read_body(req, state).await?;
-        match serde_json::from_slice::<Value>(&bytes) {
+        match json::parse(&bytes) {
             Ok(Value::Object(map)) => Ok(Self(map)),
             Ok(_) => Err(ApiError::bad_request("request body must be a JSON object")),
-            Err(e) => Err(ApiError::bad_request(format!(
+            Err(JsonError::Syntax(e)) => Err(ApiError::bad_request(format!(
                 "request body is not valid JSON: {e}"
+            ))),
+            Err(JsonError::Refused(why)) => Err(ApiError::bad_request(format!(
+                "request body refused: {why}"
             ))),
         }
     }
@@ -222,9 +226,11 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
 }
 
 /// Paging parameters: `page_size` (1 to 100, default 20) and `page_token` (from the
-/// previous page's `NextPageToken`).
+/// previous page's `NextPageToken`). Any other parameter is refused, as a misspelt one
+/// (`pagesize`) would otherwise be ignored without a word.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct PageQuery {
     /// How many items at most (1 to 100, default 20).
     pub page_size: Option<u32>,

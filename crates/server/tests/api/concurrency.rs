@@ -65,6 +65,45 @@ on_both_backends! {
         assert_eq!(app.get(&format!("/CustomerCaseManagement/{id}/Retrieve")).await.etag(), "\"4\"");
     }
 
+    async fn concurrent_conditional_writes_to_rules_performance_and_requests_have_one_winner_per_version(app: TestApp) {
+        // Rules and Performance records and intervention requests check versions in their own
+        // statements, apart from the plan's.
+        let id = app.create_plan(&json!({})).await;
+        let facade = format!("/customer-case-management/{id}");
+        app.put(&format!("{facade}/rules/r1"), &json!({})).await;
+        app.put(&format!("{facade}/performances/p1"), &json!({})).await;
+        let raised = app.post(&format!("{facade}/requests"), &json!({"Reason": "check"})).await;
+        let request = format!("{facade}/requests/{}", raised.body["InterventionId"].as_str().expect("id"));
+        let writes = [
+            (Method::PUT, format!("/CustomerCaseManagement/{id}/Rules/r1/Update"), "CustomerCaseDecisionCriterion"),
+            (Method::PUT, format!("{facade}/performances/p1"), "CustomerCaseServiceStatisticValue"),
+            (Method::PATCH, request.clone(), "Comment"),
+        ];
+        for (method, path, property) in &writes {
+            for version in 1..=2 {
+                let tag = format!("\"{version}\"");
+                let attempts = (0..12).map(|n| {
+                    let status = if version == 1 { "acknowledged" } else { "resolved" };
+                    let body = if *method == Method::PATCH {
+                        json!({"Status": status, "Comment": format!("writer {n}")})
+                    } else {
+                        json!({*property: format!("writer {n}")})
+                    };
+                    let (app, method, path, tag) = (&app, method.clone(), path.as_str(), tag.as_str());
+                    async move { app.send(method, path, Some(&body), &[("if-match", tag)]).await.status }
+                });
+                let statuses = join_all(attempts).await;
+                let winners = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+                let refused = statuses.iter().filter(|s| **s == StatusCode::PRECONDITION_FAILED).count();
+                assert_eq!((winners, refused), (1, 11), "{path} at version {version}: {statuses:?}");
+            }
+            let read = if *method == Method::PATCH { path.clone() } else { path.replace("/Update", "/Retrieve") };
+            assert_eq!(app.get(&read).await.etag(), "\"3\"", "{path}: one version per winner");
+        }
+        let history = app.get(&request).await.body["History"].as_array().map(Vec::len);
+        assert_eq!(history, Some(2), "one move per version");
+    }
+
     async fn concurrent_unconditional_updates_are_all_applied(app: TestApp) {
         let id = app.create_plan(&json!({})).await;
         let path = format!("/CustomerCaseManagement/{id}/Rules/shared/Update");

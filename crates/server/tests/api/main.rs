@@ -13,6 +13,7 @@ mod demo;
 mod errors;
 mod events;
 mod facade;
+mod hostile;
 mod performance;
 mod persistence;
 mod plan_settings;

@@ -92,6 +92,35 @@ fn array_errors_name_the_element_counted_from_zero() {
 }
 
 #[test]
+fn an_event_naming_a_property_twice_is_refused_where_it_is_in_both_formats() {
+    let twice = event(1).replace(r#""CaseId":"C-0","#, r#""CaseId":"C-0","CaseId":"C-9","#);
+    let lines = format!("{}\n{twice}\n", event(0));
+    assert_eq!(
+        refusal(&lines, BatchFormat::Ndjson),
+        "line 2: property 'CaseId' appears more than once in one object"
+    );
+    let elements = format!("[{},{twice}]", event(0));
+    let error = parse_batch(elements.as_bytes(), BatchFormat::JsonArray).expect_err("twice");
+    assert_eq!(error.position(), Some(Position::Index(1)));
+    assert!(
+        error.to_string().starts_with("index 1: property 'CaseId'"),
+        "{error}"
+    );
+}
+
+#[test]
+fn nul_in_an_event_is_refused_even_where_no_property_would_be_checked() {
+    let nul = event(0).replace(
+        r#""Outcome":"answered""#,
+        r#""Outcome":"answered","\u0000":1"#,
+    );
+    assert_eq!(
+        refusal(&format!("[{nul}]"), BatchFormat::JsonArray),
+        "index 0: text must not contain the NUL character (\\u0000)"
+    );
+}
+
+#[test]
 fn malformed_arrays_and_bodies_that_are_not_arrays_are_refused() {
     let cut = &array(3)[..200];
     assert!(refusal(cut, BatchFormat::JsonArray).starts_with("not valid JSON: "));
@@ -165,7 +194,7 @@ fn ten_thousand_events_parse_quickly_in_either_format() {
         let events = parse_batch(body.as_bytes(), format).expect("valid");
         let elapsed = started.elapsed();
         assert_eq!(events.len(), MAX_BATCH_EVENTS);
-        let last: Json = serde_json::from_str(&event(9_999)).expect("json");
+        let last: serde_json::Value = serde_json::from_str(&event(9_999)).expect("json");
         assert_eq!(events.last(), CaseEvent::from_json(&last).ok().as_ref());
         // Timing is reported, not asserted: debug builds and busy machines vary widely.
         println!(

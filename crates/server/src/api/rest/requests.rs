@@ -49,9 +49,10 @@ struct NewRequestBody {
     details: Option<Map<String, Value>>,
 }
 
-/// Filters and paging for request lists.
+/// Filters and paging for request lists; any other parameter is refused.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 struct RequestQuery {
     /// Only requests in this status: `open`, `acknowledged`, `resolved` or `rejected`.
     status: Option<String>,
