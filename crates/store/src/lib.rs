@@ -1,7 +1,7 @@
 //! Persistence for caseload.
 //!
 //! One storage interface, split by capability ([`PlanStore`], [`RecordStore`],
-//! [`InterventionStore`]) and gathered in [`Database`]; two implementations, SQLite (the
+//! [`InterventionStore`], [`IdempotencyStore`], ...) and gathered in [`Database`]; two implementations, SQLite (the
 //! embedded default) and PostgreSQL (for many instances sharing one database). The backend is
 //! chosen once, at start, from the database URL by [`connect`].
 //!
@@ -12,6 +12,7 @@
 //! - a failed call changes nothing.
 
 mod error;
+mod idempotency;
 mod postgres;
 mod rows;
 mod sqlite;
@@ -30,6 +31,7 @@ use caseload_domain::{
 };
 
 pub use error::StoreError;
+pub use idempotency::{Begin, IN_FLIGHT_LIMIT, IdempotencyStore, StoredResponse};
 
 /// Which backend a [`Database`] runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -251,7 +253,7 @@ pub trait CaseEventStore: Send + Sync {
 /// Everything the service stores.
 #[async_trait]
 pub trait Database:
-    PlanStore + RecordStore + InterventionStore + EvaluationStore + CaseEventStore
+    PlanStore + RecordStore + InterventionStore + EvaluationStore + CaseEventStore + IdempotencyStore
 {
     /// The backend in use.
     fn backend(&self) -> Backend;

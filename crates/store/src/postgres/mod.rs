@@ -12,10 +12,13 @@
 //! - [`evaluations`]: recorded evaluations, outcomes and back-tests
 //!   ([`EvaluationStore`](crate::EvaluationStore));
 //! - [`interventions`]: intervention requests and their lifecycle
-//!   ([`InterventionStore`](crate::InterventionStore)).
+//!   ([`InterventionStore`](crate::InterventionStore));
+//! - [`idempotency`]: idempotency keys and the responses kept for replay
+//!   ([`IdempotencyStore`](crate::IdempotencyStore)).
 
 mod evaluations;
 mod events;
+mod idempotency;
 mod interventions;
 mod plans;
 mod records;

@@ -28,6 +28,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "case timelines",
         include_str!("../../migrations/sqlite/0004_case_timelines.sql"),
     ),
+    (
+        6,
+        "idempotency keys",
+        include_str!("../../migrations/sqlite/0006_idempotency.sql"),
+    ),
 ];
 
 /// Applies the migrations the database has not had yet.

@@ -7,6 +7,7 @@
 //! mode readers never wait for the writer. The pool holds at most one connection per thread
 //! that is reading at the same moment.
 
+mod idempotency;
 mod migrate;
 mod reads;
 mod writer;
