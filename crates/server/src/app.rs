@@ -1,16 +1,21 @@
 //! Start-up and shutdown: connect the store, bind the listener, serve until told to stop,
-//! let in-flight requests finish, close the store.
+//! let in-flight requests finish, close the store. While serving, expired idempotency keys
+//! are purged hourly.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use caseload_domain::Timestamp;
 use caseload_store::{ConnectOptions, Database};
 use tokio::net::TcpListener;
 
 use crate::api;
 use crate::config::Settings;
+
+/// How often expired idempotency keys are purged.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
 /// A bound, connected service, ready to serve.
 pub struct Application {
@@ -42,6 +47,8 @@ impl Application {
             db: db.clone(),
             body_timeout: settings.body_timeout(),
             analyst: api::Analyst::default(),
+            body_limit: settings.body_limit_bytes,
+            idempotency_retention: settings.idempotency_retention,
         };
         let router = api::router(state, settings);
         Ok(Self {
@@ -69,6 +76,7 @@ impl Application {
         tracing::info!(%addr, backend = ?self.db.backend(), "caseload listening on http://{addr}");
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let mut grace_rx = stop_rx.clone();
+        let purge = tokio::spawn(purge_idempotency_keys(self.db.clone()));
         let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
             shutdown.await;
             let _ = stop_tx.send(true);
@@ -83,9 +91,23 @@ impl Application {
             } => tracing::warn!("grace period over; dropping unfinished requests"),
         }
         drop(stop_rx);
+        purge.abort();
         self.db.close().await;
         tracing::info!("caseload stopped");
         Ok(())
+    }
+}
+
+/// Purges expired idempotency keys now and every [`PURGE_EVERY`], logging how many went.
+async fn purge_idempotency_keys(db: Arc<dyn Database>) {
+    let mut every = tokio::time::interval(PURGE_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        match db.purge_expired(Timestamp::now()).await {
+            Ok(purged) => tracing::info!(purged, "purged expired idempotency keys"),
+            Err(err) => tracing::warn!(error = %err, "purging expired idempotency keys failed"),
+        }
     }
 }
 

@@ -138,6 +138,30 @@ pub struct Settings {
         global = true
     )]
     pub log_format: LogFormat,
+
+    /// Hours the first response to an `Idempotency-Key` is kept and replayed to retries
+    /// (24 to 8760); expired keys are purged hourly.
+    #[arg(
+        long = "idempotency-retention-hours",
+        env = "CASELOAD_IDEMPOTENCY_RETENTION_HOURS",
+        default_value = "24",
+        value_parser = retention_hours,
+        global = true
+    )]
+    pub idempotency_retention: Duration,
+}
+
+/// Hours of idempotency retention: at least a day, so a client's retries over a day are
+/// safe, and at most a year.
+fn retention_hours(text: &str) -> Result<Duration, String> {
+    let hours: u64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a whole number of hours"))?;
+    if !(24..=8760).contains(&hours) {
+        return Err(format!("{hours} hours is outside 24 to 8760"));
+    }
+    Ok(Duration::from_secs(hours * 3600))
 }
 
 impl Settings {
@@ -152,5 +176,29 @@ impl Settings {
     /// The request body deadline.
     pub fn body_timeout(&self) -> Duration {
         Duration::from_secs(self.body_timeout_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idempotency_retention_is_a_day_by_default_and_at_least_a_day() {
+        let settings = Cli::parse_from(["caseload"]).settings;
+        assert_eq!(
+            settings.idempotency_retention,
+            Duration::from_secs(24 * 3600)
+        );
+        let week = Cli::try_parse_from(["caseload", "--idempotency-retention-hours", "168"]);
+        assert_eq!(
+            week.expect("a week").settings.idempotency_retention,
+            Duration::from_secs(168 * 3600)
+        );
+        for refused in ["23", "0", "8761", "1.5", "x"] {
+            let parsed =
+                Cli::try_parse_from(["caseload", "--idempotency-retention-hours", refused]);
+            assert!(parsed.is_err(), "{refused} accepted");
+        }
     }
 }

@@ -6,6 +6,7 @@ mod bian;
 pub mod error;
 mod extract;
 mod health;
+pub mod idempotency;
 mod ops;
 pub mod render;
 mod responses;
@@ -41,6 +42,10 @@ pub struct AppState {
     pub body_timeout: std::time::Duration,
     /// Computes Performance figures and keeps them while they are right.
     pub analyst: Analyst,
+    /// Largest request body accepted, in bytes (where a route sets no other limit).
+    pub body_limit: usize,
+    /// How long the first response to an `Idempotency-Key` is replayed.
+    pub idempotency_retention: std::time::Duration,
 }
 
 #[derive(OpenApi)]
@@ -65,16 +70,22 @@ struct ApiDoc;
 
 /// The OpenAPI document and the routes it describes.
 pub fn openapi_router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (routes, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(bian::routes())
         .merge(rest::routes())
         .merge(health::routes())
-        .split_for_parts()
+        .split_for_parts();
+    idempotency::document(&mut openapi);
+    (routes, openapi)
 }
 
 /// The whole service: routes, docs, and the middleware every request passes through.
 pub fn router(state: AppState, settings: &Settings) -> axum::Router {
     let (routes, openapi) = openapi_router();
+    let routes = routes.route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        idempotency::guard,
+    ));
     // The FAPI interaction id identifies a request end to end: kept when the client sends one,
     // minted otherwise, returned on every response and on every log line of the request.
     let request_id = axum::http::HeaderName::from_static("x-fapi-interaction-id");

@@ -155,29 +155,46 @@ impl Reply {
 impl TestApp {
     /// Starts the service on a fresh database; `None` when the backend is not configured.
     pub async fn spawn(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Starts the service on a fresh database with some settings changed; `None` when the
+    /// backend is not configured.
+    pub async fn spawn_with(
+        backend: Backend,
+        configure: impl FnOnce(&mut Settings),
+    ) -> Option<Self> {
         let db = TestDb::create(backend).await?;
-        Some(Self::start(backend, db).await)
+        let mut app = Self::serve(backend, &db.url(), configure).await;
+        app.db = Some(db);
+        Some(app)
     }
 
     /// A second, independent instance of the service on the same database, as a
     /// horizontally scaled deployment would run it.
     pub async fn another_instance(&self) -> Self {
+        self.another_instance_with(|_| {}).await
+    }
+
+    /// Another instance on the same database, with some settings changed.
+    pub async fn another_instance_with(&self, configure: impl FnOnce(&mut Settings)) -> Self {
         let url = self.db.as_ref().expect("database").url();
-        let mut app = Self::serve(self.backend, &url).await;
+        let mut app = Self::serve(self.backend, &url, configure).await;
         app.db = None;
         app
     }
 
     async fn start(backend: Backend, db: TestDb) -> Self {
-        let mut app = Self::serve(backend, &db.url()).await;
+        let mut app = Self::serve(backend, &db.url(), |_| {}).await;
         app.db = Some(db);
         app
     }
 
-    async fn serve(backend: Backend, url: &str) -> Self {
+    async fn serve(backend: Backend, url: &str, configure: impl FnOnce(&mut Settings)) -> Self {
         let mut settings = Settings::for_database(url);
         settings.db_max_connections = 8;
         settings.body_timeout_secs = 2;
+        configure(&mut settings);
         let app = Application::build(&settings).await.expect("service starts");
         let addr = app.local_addr();
         let (stop, stopped) = oneshot::channel::<()>();

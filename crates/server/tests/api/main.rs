@@ -11,6 +11,7 @@ mod demo;
 mod errors;
 mod events;
 mod facade;
+mod idempotency;
 mod performance;
 mod persistence;
 mod plan_settings;
