@@ -149,6 +149,12 @@ pub struct Settings {
         global = true
     )]
     pub idempotency_retention: Duration,
+
+    /// Address of a second listener serving Prometheus metrics at `GET /metrics`, kept apart
+    /// from the API so that it can stay off the public network; unset (the default), no
+    /// metrics are collected or served.
+    #[arg(long, env = "CASELOAD_METRICS_LISTEN", global = true)]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// Hours of idempotency retention: at least a day, so a client's retries over a day are
@@ -200,5 +206,15 @@ mod tests {
                 Cli::try_parse_from(["caseload", "--idempotency-retention-hours", refused]);
             assert!(parsed.is_err(), "{refused} accepted");
         }
+    }
+
+    #[test]
+    fn metrics_are_off_unless_a_listener_is_named() {
+        assert_eq!(Cli::parse_from(["caseload"]).settings.metrics_listen, None);
+        let on = Cli::try_parse_from(["caseload", "--metrics-listen", "127.0.0.1:9464"]);
+        assert_eq!(
+            on.expect("address").settings.metrics_listen,
+            Some(SocketAddr::from(([127, 0, 0, 1], 9464)))
+        );
     }
 }

@@ -2,10 +2,12 @@
 //!
 //! [`app::Application`] binds the listener and connects the database; [`api`] holds the
 //! HTTP routes (the exact BIAN paths and the REST facade over the same operations);
-//! [`demo`] fills a database with a plan and a generated case history.
+//! [`demo`] fills a database with a plan and a generated case history; [`metrics`] counts
+//! and times requests for Prometheus.
 
 pub mod api;
 pub mod app;
 pub mod config;
 pub mod demo;
+pub mod metrics;
 pub mod telemetry;

@@ -109,6 +109,8 @@ impl Drop for TestDb {
 /// A running service.
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The metrics listener's address, when the settings asked for one.
+    pub metrics_addr: Option<SocketAddr>,
     pub client: reqwest::Client,
     pub backend: Backend,
     stop: Option<oneshot::Sender<()>>,
@@ -197,12 +199,14 @@ impl TestApp {
         configure(&mut settings);
         let app = Application::build(&settings).await.expect("service starts");
         let addr = app.local_addr();
+        let metrics_addr = app.metrics_addr();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(app.run_until(async move {
             let _ = stopped.await;
         }));
         Self {
             addr,
+            metrics_addr,
             client: reqwest::Client::new(),
             backend,
             stop: Some(stop),

@@ -12,6 +12,7 @@ mod errors;
 mod events;
 mod facade;
 mod idempotency;
+mod metrics;
 mod performance;
 mod persistence;
 mod plan_settings;
