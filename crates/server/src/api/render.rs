@@ -512,11 +512,15 @@ mod tests {
         let read_only = RecordKind::read_only_names();
         let criterion = caseload_domain::criterion::CriterionSettings::PROPERTIES;
         let plan = caseload_domain::plan::PROPERTIES;
+        let performance = caseload_domain::analytics::PerformanceSettings::PROPERTIES;
         let writable: Vec<&str> = documented
             .iter()
             .map(String::as_str)
             .filter(|name| {
-                !read_only.contains(name) && !criterion.contains(name) && !plan.contains(name)
+                !read_only.contains(name)
+                    && !criterion.contains(name)
+                    && !plan.contains(name)
+                    && !performance.contains(name)
             })
             .collect();
         let mut expected = kind.field_names().to_vec();
