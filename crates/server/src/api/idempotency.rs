@@ -374,16 +374,16 @@ fn declare(operation: &mut Operation) {
         ))
         .build();
     operation.parameters.get_or_insert_with(Vec::new).push(key);
-    for (status, description) in responses::IDEMPOTENCY {
+    for (status, name, when) in responses::IDEMPOTENCY {
         let declared = &mut operation.responses.responses;
         match declared.get_mut(*status) {
             Some(RefOr::T(existing)) => {
-                existing.description = format!("{}; or {description}", existing.description);
+                existing.description = format!("{}; or {when}", existing.description);
             }
             _ => {
                 declared.insert(
                     (*status).to_owned(),
-                    RefOr::T(responses::error(description)),
+                    RefOr::T(responses::error(&format!("{name}: {when}"))),
                 );
             }
         }

@@ -56,15 +56,17 @@ const WRITE: &[(&str, &str)] = &[
     ),
 ];
 
-/// The errors only a request with an `Idempotency-Key` can meet.
-pub(super) const IDEMPOTENCY: &[(&str, &str)] = &[
+/// The errors only a request with an `Idempotency-Key` can meet: status, name, when.
+pub(super) const IDEMPOTENCY: &[(&str, &str, &str)] = &[
     (
         "409",
-        "Conflict: a request with the same Idempotency-Key is still in progress",
+        "Conflict",
+        "a request with the same Idempotency-Key is still in progress",
     ),
     (
         "422",
-        "UnprocessableEntity: the Idempotency-Key was used for a different request",
+        "UnprocessableEntity",
+        "the Idempotency-Key was used for a different request",
     ),
 ];
 
