@@ -1,16 +1,22 @@
-//! Start-up and shutdown: connect the store, bind the listener, serve until told to stop,
-//! let in-flight requests finish, close the store.
+//! Start-up and shutdown: connect the store, bind the listeners (the API's and, if asked
+//! for, the metrics'), serve until told to stop, let in-flight requests finish, close the
+//! store. While serving, expired idempotency keys are purged hourly.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use caseload_domain::Timestamp;
 use caseload_store::{ConnectOptions, Database};
 use tokio::net::TcpListener;
 
 use crate::api;
 use crate::config::Settings;
+use crate::metrics::HttpMetrics;
+
+/// How often expired idempotency keys are purged.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
 /// A bound, connected service, ready to serve.
 pub struct Application {
@@ -18,6 +24,7 @@ pub struct Application {
     db: Arc<dyn Database>,
     router: axum::Router,
     grace: Duration,
+    metrics: Option<(TcpListener, axum::Router)>,
 }
 
 /// Connects to the configured database and applies pending migrations.
@@ -32,7 +39,8 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Arc<dyn Database>> {
 }
 
 impl Application {
-    /// Connects the database and binds the listen address.
+    /// Connects the database and binds the listen address (and the metrics address, if
+    /// any).
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
         let db = connect(settings).await?;
         let auth = crate::auth::Auth::new(&settings.auth, db.clone()).await?;
@@ -58,13 +66,31 @@ impl Application {
             body_timeout: settings.body_timeout(),
             analyst: api::Analyst::default(),
             auth,
+            body_limit: settings.body_limit_bytes,
+            idempotency_retention: settings.idempotency_retention,
         };
-        let router = api::router(state, settings);
+        let mut router = api::router(state, settings);
+        let metrics = match settings.metrics_listen {
+            None => None,
+            Some(addr) => {
+                let metrics = Arc::new(HttpMetrics::new().context("creating the metrics")?);
+                // Outermost, so that every answer is counted, the framework's own included.
+                router = router.layer(axum::middleware::from_fn_with_state(
+                    metrics.clone(),
+                    crate::metrics::track,
+                ));
+                let listener = TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("binding the metrics address {addr}"))?;
+                Some((listener, metrics.router()))
+            }
+        };
         Ok(Self {
             listener,
             db,
             router,
             grace: Duration::from_secs(settings.shutdown_grace_secs),
+            metrics,
         })
     }
 
@@ -73,6 +99,13 @@ impl Application {
         self.listener
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// The address the metrics listener actually bound, if there is one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics
+            .as_ref()
+            .and_then(|(listener, _)| listener.local_addr().ok())
     }
 
     /// Serves until `shutdown` completes, then stops accepting, gives in-flight requests
@@ -85,6 +118,18 @@ impl Application {
         tracing::info!(%addr, backend = ?self.db.backend(), "caseload listening on http://{addr}");
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let mut grace_rx = stop_rx.clone();
+        let purge = tokio::spawn(purge_idempotency_keys(self.db.clone()));
+        let metrics = self.metrics.map(|(listener, router)| {
+            if let Ok(addr) = listener.local_addr() {
+                tracing::info!(%addr, "metrics at http://{addr}/metrics");
+            }
+            // Served until the API has stopped, so that draining can be watched too.
+            tokio::spawn(async move {
+                if let Err(err) = axum::serve(listener, router).await {
+                    tracing::error!(error = %err, "the metrics listener failed");
+                }
+            })
+        });
         let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
             shutdown.await;
             let _ = stop_tx.send(true);
@@ -99,9 +144,26 @@ impl Application {
             } => tracing::warn!("grace period over; dropping unfinished requests"),
         }
         drop(stop_rx);
+        purge.abort();
+        if let Some(metrics) = metrics {
+            metrics.abort();
+        }
         self.db.close().await;
         tracing::info!("caseload stopped");
         Ok(())
+    }
+}
+
+/// Purges expired idempotency keys now and every [`PURGE_EVERY`], logging how many went.
+async fn purge_idempotency_keys(db: Arc<dyn Database>) {
+    let mut every = tokio::time::interval(PURGE_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        match db.purge_expired(Timestamp::now()).await {
+            Ok(purged) => tracing::info!(purged, "purged expired idempotency keys"),
+            Err(err) => tracing::warn!(error = %err, "purging expired idempotency keys failed"),
+        }
     }
 }
 

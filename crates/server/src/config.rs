@@ -180,6 +180,36 @@ pub struct Settings {
         global = true
     )]
     pub log_format: LogFormat,
+
+    /// Hours the first response to an `Idempotency-Key` is kept and replayed to retries
+    /// (24 to 8760); expired keys are purged hourly.
+    #[arg(
+        long = "idempotency-retention-hours",
+        env = "CASELOAD_IDEMPOTENCY_RETENTION_HOURS",
+        default_value = "24",
+        value_parser = retention_hours,
+        global = true
+    )]
+    pub idempotency_retention: Duration,
+
+    /// Address of a second listener serving Prometheus metrics at `GET /metrics`, kept apart
+    /// from the API so that it can stay off the public network; unset (the default), no
+    /// metrics are collected or served.
+    #[arg(long, env = "CASELOAD_METRICS_LISTEN", global = true)]
+    pub metrics_listen: Option<SocketAddr>,
+}
+
+/// Hours of idempotency retention: at least a day, so a client's retries over a day are
+/// safe, and at most a year.
+fn retention_hours(text: &str) -> Result<Duration, String> {
+    let hours: u64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a whole number of hours"))?;
+    if !(24..=8760).contains(&hours) {
+        return Err(format!("{hours} hours is outside 24 to 8760"));
+    }
+    Ok(Duration::from_secs(hours * 3600))
 }
 
 impl Settings {
@@ -194,5 +224,39 @@ impl Settings {
     /// The request body deadline.
     pub fn body_timeout(&self) -> Duration {
         Duration::from_secs(self.body_timeout_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idempotency_retention_is_a_day_by_default_and_at_least_a_day() {
+        let settings = Cli::parse_from(["caseload"]).settings;
+        assert_eq!(
+            settings.idempotency_retention,
+            Duration::from_secs(24 * 3600)
+        );
+        let week = Cli::try_parse_from(["caseload", "--idempotency-retention-hours", "168"]);
+        assert_eq!(
+            week.expect("a week").settings.idempotency_retention,
+            Duration::from_secs(168 * 3600)
+        );
+        for refused in ["23", "0", "8761", "1.5", "x"] {
+            let parsed =
+                Cli::try_parse_from(["caseload", "--idempotency-retention-hours", refused]);
+            assert!(parsed.is_err(), "{refused} accepted");
+        }
+    }
+
+    #[test]
+    fn metrics_are_off_unless_a_listener_is_named() {
+        assert_eq!(Cli::parse_from(["caseload"]).settings.metrics_listen, None);
+        let on = Cli::try_parse_from(["caseload", "--metrics-listen", "127.0.0.1:9464"]);
+        assert_eq!(
+            on.expect("address").settings.metrics_listen,
+            Some(SocketAddr::from(([127, 0, 0, 1], 9464)))
+        );
     }
 }

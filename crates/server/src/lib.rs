@@ -3,7 +3,8 @@
 //! [`app::Application`] binds the listener and connects the database; [`api`] holds the
 //! HTTP routes (the exact BIAN paths and the REST facade over the same operations);
 //! [`demo`] fills a database with a plan and a generated case history; [`audit`] checks the
-//! audit trail (`caseload audit verify`).
+//! audit trail (`caseload audit verify`); [`metrics`] counts and times requests for
+//! Prometheus.
 
 pub mod api;
 pub mod app;
@@ -11,4 +12,5 @@ pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod demo;
+pub mod metrics;
 pub mod telemetry;

@@ -1,7 +1,7 @@
 //! Persistence for caseload.
 //!
 //! One storage interface, split by capability ([`PlanStore`], [`RecordStore`],
-//! [`InterventionStore`], [`AuditStore`], ...) and gathered in [`Database`]; two implementations, SQLite (the
+//! [`InterventionStore`], [`AuditStore`], [`IdempotencyStore`], ...) and gathered in [`Database`]; two implementations, SQLite (the
 //! embedded default) and PostgreSQL (for many instances sharing one database). The backend is
 //! chosen once, at start, from the database URL by [`connect`].
 //!
@@ -14,6 +14,7 @@
 
 pub mod audit;
 mod error;
+mod idempotency;
 mod postgres;
 mod rows;
 mod sqlite;
@@ -33,6 +34,7 @@ use caseload_domain::{
 
 pub use audit::{AuditAction, AuditFilter, AuditRecord, AuditStore, AuditVerification, ChainBreak};
 pub use error::StoreError;
+pub use idempotency::{Begin, IN_FLIGHT_LIMIT, IdempotencyStore, StoredResponse};
 
 /// Which business units a listing covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -334,6 +336,7 @@ pub trait Database:
     + CaseEventStore
     + ApiKeyStore
     + AuditStore
+    + IdempotencyStore
 {
     /// The backend in use.
     fn backend(&self) -> Backend;

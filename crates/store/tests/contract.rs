@@ -13,7 +13,9 @@ use caseload_domain::{
     InterventionStatus, NewBacktest, NewEvaluation, NewIntervention, PageRequest, PageSize, PlanId,
     RecordId, RecordKind, Subject, Timestamp, Version, WriteMode,
 };
-use caseload_store::{ConnectOptions, Database, StatusChange, StoreError};
+use caseload_store::{
+    Begin, ConnectOptions, Database, IN_FLIGHT_LIMIT, StatusChange, StoreError, StoredResponse,
+};
 use serde_json::{Map, Value as Json, json};
 use sqlx::Connection as _;
 
@@ -206,7 +208,13 @@ contract!(
     writes_name_the_interaction_id_of_their_request,
     refused_writes_append_no_audit_record,
     audit_records_are_listed_newest_first_by_plan_and_time,
-    concurrent_writers_to_one_plan_keep_one_valid_chain;
+    concurrent_writers_to_one_plan_keep_one_valid_chain,
+    an_idempotency_key_is_claimed_once_and_its_response_replayed,
+    idempotency_keys_are_scoped_per_principal,
+    an_abandoned_key_can_be_claimed_again,
+    a_claim_held_past_the_in_flight_limit_is_taken_over,
+    an_expired_response_frees_its_key_and_is_purged,
+    concurrent_claims_of_one_key_let_one_through;
     raw: a_record_written_before_versions_were_kept_has_an_empty_history,
     audit_records_cannot_be_changed_or_removed,
     a_changed_audit_record_breaks_the_chain_at_its_seq,
@@ -1392,4 +1400,242 @@ async fn timelines_changed_since_a_generation_are_the_ones_new_events_touched(
             .expect("changed")
             .is_empty()
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Idempotency keys
+// ---------------------------------------------------------------------------------------
+
+const DAY: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+fn at(micros: i64) -> Timestamp {
+    Timestamp::from_micros(JUNE + micros)
+}
+
+fn created(body: &str) -> StoredResponse {
+    StoredResponse {
+        status: 201,
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("location".into(), "/customer-case-management/x".into()),
+        ],
+        body: body.as_bytes().to_vec(),
+    }
+}
+
+async fn an_idempotency_key_is_claimed_once_and_its_response_replayed(db: Arc<dyn Database>) {
+    // Arrange: a request claims the key.
+    let first = db.begin("alice", "k-1", b"same", at(0), DAY).await;
+    assert_eq!(first.expect("claim"), Begin::Started);
+
+    // Act & assert: while it runs, a retry waits and another request is refused.
+    let retry = db.begin("alice", "k-1", b"same", at(1_000_000), DAY).await;
+    assert_eq!(retry.expect("retry"), Begin::InFlight);
+    let other = db.begin("alice", "k-1", b"other", at(1_000_000), DAY).await;
+    assert_eq!(other.expect("other"), Begin::Mismatch);
+
+    // Once it completes, a retry gets its response, however often.
+    db.complete("alice", "k-1", created(r#"{"Id":1}"#))
+        .await
+        .expect("complete");
+    for _ in 0..2 {
+        let replay = db.begin("alice", "k-1", b"same", at(2 * HOUR), DAY).await;
+        assert_eq!(
+            replay.expect("replay"),
+            Begin::Replay(created(r#"{"Id":1}"#))
+        );
+    }
+    let other = db.begin("alice", "k-1", b"other", at(2 * HOUR), DAY).await;
+    assert_eq!(other.expect("other"), Begin::Mismatch);
+
+    // Neither abandoning nor completing again changes a kept response.
+    db.abandon("alice", "k-1").await.expect("abandon");
+    db.complete("alice", "k-1", created("changed"))
+        .await
+        .expect("complete again");
+    let replay = db.begin("alice", "k-1", b"same", at(3 * HOUR), DAY).await;
+    assert_eq!(
+        replay.expect("replay"),
+        Begin::Replay(created(r#"{"Id":1}"#))
+    );
+}
+
+async fn idempotency_keys_are_scoped_per_principal(db: Arc<dyn Database>) {
+    // Arrange
+    assert_eq!(
+        db.begin("alice", "shared", b"a", at(0), DAY)
+            .await
+            .expect("alice"),
+        Begin::Started
+    );
+
+    // Act: another principal uses the same key for another request.
+    let bob = db.begin("bob", "shared", b"b", at(0), DAY).await;
+
+    // Assert: each has a key of their own.
+    assert_eq!(bob.expect("bob"), Begin::Started);
+    db.complete("bob", "shared", created("bob"))
+        .await
+        .expect("bob completes");
+    assert_eq!(
+        db.begin("alice", "shared", b"a", at(1), DAY)
+            .await
+            .expect("alice again"),
+        Begin::InFlight
+    );
+    assert_eq!(
+        db.begin("bob", "shared", b"b", at(1), DAY)
+            .await
+            .expect("bob again"),
+        Begin::Replay(created("bob"))
+    );
+}
+
+async fn an_abandoned_key_can_be_claimed_again(db: Arc<dyn Database>) {
+    // Arrange
+    assert_eq!(
+        db.begin("alice", "k", b"x", at(0), DAY)
+            .await
+            .expect("claim"),
+        Begin::Started
+    );
+
+    // Act: the request fails in a way worth retrying.
+    db.abandon("alice", "k").await.expect("abandon");
+
+    // Assert: the retry runs, with any body, and its response is kept.
+    assert_eq!(
+        db.begin("alice", "k", b"y", at(1), DAY)
+            .await
+            .expect("retry"),
+        Begin::Started
+    );
+    db.complete("alice", "k", created("y"))
+        .await
+        .expect("complete");
+    assert_eq!(
+        db.begin("alice", "k", b"y", at(2), DAY)
+            .await
+            .expect("replay"),
+        Begin::Replay(created("y"))
+    );
+}
+
+async fn a_claim_held_past_the_in_flight_limit_is_taken_over(db: Arc<dyn Database>) {
+    // Arrange: a request claims the key, and its process dies.
+    let limit = IN_FLIGHT_LIMIT.as_micros() as i64;
+    assert_eq!(
+        db.begin("alice", "k", b"x", at(0), DAY)
+            .await
+            .expect("claim"),
+        Begin::Started
+    );
+
+    // Act & assert: up to the limit a retry waits; after it, the retry runs.
+    assert_eq!(
+        db.begin("alice", "k", b"x", at(limit - 1), DAY)
+            .await
+            .expect("early retry"),
+        Begin::InFlight
+    );
+    assert_eq!(
+        db.begin("alice", "k", b"x", at(limit), DAY)
+            .await
+            .expect("late retry"),
+        Begin::Started
+    );
+    // The new claim holds the key for a full limit of its own.
+    assert_eq!(
+        db.begin("alice", "k", b"x", at(2 * limit - 1), DAY)
+            .await
+            .expect("retry"),
+        Begin::InFlight
+    );
+}
+
+async fn an_expired_response_frees_its_key_and_is_purged(db: Arc<dyn Database>) {
+    // Arrange: at 0, a response kept for an hour, one kept for a day and a claim abandoned
+    // by a crash (an hour's retention); just before the purge, a claim with no retention
+    // that is still running.
+    let hour = std::time::Duration::from_secs(3600);
+    for (key, ttl) in [("short", hour), ("long", DAY), ("crashed", hour)] {
+        assert_eq!(
+            db.begin("alice", key, b"x", at(0), ttl)
+                .await
+                .expect("claim"),
+            Begin::Started
+        );
+    }
+    db.complete("alice", "short", created("short"))
+        .await
+        .expect("complete");
+    db.complete("alice", "long", created("long"))
+        .await
+        .expect("complete");
+    let later = 2 * HOUR;
+    let no_retention = std::time::Duration::ZERO;
+    assert_eq!(
+        db.begin(
+            "alice",
+            "running",
+            b"x",
+            at(later - 1_000_000),
+            no_retention
+        )
+        .await
+        .expect("claim"),
+        Begin::Started
+    );
+
+    // Act: two hours later, the expired and the abandoned go.
+    let purged = db.purge_expired(at(later)).await.expect("purge");
+
+    // Assert
+    assert_eq!(purged, 2, "the expired response and the crashed claim");
+    assert_eq!(
+        db.begin("alice", "long", b"x", at(later), DAY)
+            .await
+            .expect("long"),
+        Begin::Replay(created("long"))
+    );
+    assert_eq!(
+        db.begin("alice", "running", b"x", at(later), DAY)
+            .await
+            .expect("running"),
+        Begin::InFlight
+    );
+    assert_eq!(
+        db.begin("alice", "short", b"new body", at(later), DAY)
+            .await
+            .expect("short"),
+        Begin::Started
+    );
+    // An expired response frees its key even before it is purged.
+    assert_eq!(
+        db.begin("alice", "long", b"new body", at(later + 25 * HOUR), DAY)
+            .await
+            .expect("long, expired"),
+        Begin::Started
+    );
+}
+
+async fn concurrent_claims_of_one_key_let_one_through(db: Arc<dyn Database>) {
+    // Act: eight requests with one key at once.
+    let mut claims = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let db = Arc::clone(&db);
+        claims.spawn(async move { db.begin("alice", "k", b"x", at(0), DAY).await });
+    }
+    let results = claims.join_all().await;
+
+    // Assert
+    let started = results
+        .iter()
+        .filter(|r| matches!(r, Ok(Begin::Started)))
+        .count();
+    let waiting = results
+        .iter()
+        .filter(|r| matches!(r, Ok(Begin::InFlight)))
+        .count();
+    assert_eq!((started, waiting), (1, 7), "{results:?}");
 }

@@ -7,6 +7,7 @@ mod context;
 pub mod error;
 mod extract;
 mod health;
+pub mod idempotency;
 mod ops;
 pub mod render;
 mod responses;
@@ -44,6 +45,10 @@ pub struct AppState {
     pub analyst: Analyst,
     /// Who may call, and what they may do.
     pub auth: crate::auth::Auth,
+    /// Largest request body accepted, in bytes (where a route sets no other limit).
+    pub body_limit: usize,
+    /// How long the first response to an `Idempotency-Key` is replayed.
+    pub idempotency_retention: std::time::Duration,
 }
 
 #[derive(OpenApi)]
@@ -68,13 +73,14 @@ struct ApiDoc;
 
 /// The OpenAPI document and the routes it describes.
 pub fn openapi_router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
-    let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (routes, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(bian::routes())
         .merge(rest::routes())
         .merge(health::routes())
         .split_for_parts();
     declare_security(&mut openapi);
-    (router, openapi)
+    idempotency::document(&mut openapi);
+    (routes, openapi)
 }
 
 /// Declares how callers authenticate: a bearer JWT or an API key, on every operation but the
@@ -123,6 +129,10 @@ fn declare_security(openapi: &mut utoipa::openapi::OpenApi) {
 /// The whole service: routes, docs, and the middleware every request passes through.
 pub fn router(state: AppState, settings: &Settings) -> axum::Router {
     let (routes, openapi) = openapi_router();
+    let routes = routes.route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        idempotency::guard,
+    ));
     // The FAPI interaction id identifies a request end to end: kept when the client sends one,
     // minted otherwise, returned on every response and on every log line of the request.
     let request_id = axum::http::HeaderName::from_static("x-fapi-interaction-id");

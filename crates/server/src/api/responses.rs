@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use utoipa::IntoResponses;
 use utoipa::openapi::{ContentBuilder, RefOr, Response, ResponseBuilder};
 
-fn error(description: &str) -> Response {
+/// An error response with the `HTTPError` body.
+pub(super) fn error(description: &str) -> Response {
     ResponseBuilder::new()
         .description(description)
         .content(
@@ -52,6 +53,20 @@ const WRITE: &[(&str, &str)] = &[
     (
         "415",
         "UnsupportedMediaType: the body is not application/json",
+    ),
+];
+
+/// The errors only a request with an `Idempotency-Key` can meet: status, name, when.
+pub(super) const IDEMPOTENCY: &[(&str, &str, &str)] = &[
+    (
+        "409",
+        "Conflict",
+        "a request with the same Idempotency-Key is still in progress",
+    ),
+    (
+        "422",
+        "UnprocessableEntity",
+        "the Idempotency-Key was used for a different request",
     ),
 ];
 

@@ -245,6 +245,25 @@ on_both_backends! {
         moved.assert_error(400);
     }
 
+    async fn idempotency_keys_belong_to_their_principal(app: TestApp) {
+        let alice = bearer(&hs256(&claims("alice", "write", &["*"])));
+        let bob = bearer(&hs256(&claims("bob", "write", &["*"])));
+        let create = |token: String| {
+            let app = &app;
+            async move {
+                app.send(Method::POST, "/CustomerCaseManagement/Create", Some(&json!({"CustomerCaseTrainingPlan": "t"})),
+                    &[("authorization", &token), ("idempotency-key", "order-1")]).await
+            }
+        };
+        let first = create(alice.clone()).await;
+        let other = create(bob).await;
+        let again = create(alice).await;
+        assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+        assert_ne!(first.body["CustomerCaseManagementId"], other.body["CustomerCaseManagementId"], "another principal's key is its own");
+        assert_eq!(first.text, again.text, "the same principal's retry is replayed");
+        assert_eq!(again.header("idempotency-replayed"), Some("true"));
+    }
+
     async fn changes_are_recorded_under_the_authenticated_subject(app: TestApp) {
         let plan = north_plan(&app).await;
         let token = bearer(&hs256(&claims("ivan", "intervene read", &["north"])));

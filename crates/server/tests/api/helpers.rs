@@ -109,6 +109,8 @@ impl Drop for TestDb {
 /// A running service.
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The metrics listener's address, when the settings asked for one.
+    pub metrics_addr: Option<SocketAddr>,
     pub client: reqwest::Client,
     pub backend: Backend,
     stop: Option<oneshot::Sender<()>>,
@@ -169,8 +171,13 @@ impl TestApp {
     /// A second, independent instance of the service on the same database, as a
     /// horizontally scaled deployment would run it.
     pub async fn another_instance(&self) -> Self {
+        self.another_instance_with(self.configure).await
+    }
+
+    /// Another instance on the same database, with some settings changed.
+    pub async fn another_instance_with(&self, configure: fn(&mut Settings)) -> Self {
         let url = self.db.as_ref().expect("database").url();
-        let mut app = Self::serve(self.backend, &url, self.configure).await;
+        let mut app = Self::serve(self.backend, &url, configure).await;
         app.db = None;
         app
     }
@@ -194,12 +201,14 @@ impl TestApp {
         let settings = Self::settings(url, configure);
         let app = Application::build(&settings).await.expect("service starts");
         let addr = app.local_addr();
+        let metrics_addr = app.metrics_addr();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(app.run_until(async move {
             let _ = stopped.await;
         }));
         Self {
             addr,
+            metrics_addr,
             client: reqwest::Client::new(),
             backend,
             stop: Some(stop),

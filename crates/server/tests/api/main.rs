@@ -14,6 +14,8 @@ mod errors;
 mod events;
 mod facade;
 mod hostile;
+mod idempotency;
+mod metrics;
 mod performance;
 mod persistence;
 mod plan_settings;

@@ -14,10 +14,13 @@
 //! - [`interventions`]: intervention requests and their lifecycle
 //!   ([`InterventionStore`](crate::InterventionStore));
 //! - [`audit`]: the audit trail every write above appends to ([`AuditStore`](crate::AuditStore)).
+//! - [`idempotency`]: idempotency keys and the responses kept for replay
+//!   ([`IdempotencyStore`](crate::IdempotencyStore)).
 
 pub(crate) mod audit;
 mod evaluations;
 mod events;
+mod idempotency;
 mod interventions;
 mod keys;
 mod plans;

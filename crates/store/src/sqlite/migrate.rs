@@ -34,6 +34,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0005_audit.sql"),
     ),
     (
+        6,
+        "idempotency keys",
+        include_str!("../../migrations/sqlite/0006_idempotency.sql"),
+    ),
+    (
         7,
         "access",
         include_str!("../../migrations/sqlite/0007_access.sql"),

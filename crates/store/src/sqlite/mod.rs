@@ -8,6 +8,7 @@
 //! that is reading at the same moment.
 
 pub(crate) mod audit;
+mod idempotency;
 mod keys;
 mod migrate;
 mod reads;

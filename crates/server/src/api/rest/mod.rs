@@ -15,6 +15,8 @@ use utoipa_axum::router::OpenApiRouter;
 
 use super::AppState;
 
+pub(super) use events::MAX_BATCH_BYTES;
+
 const TAG: &str = "REST facade";
 
 /// The facade routes.
