@@ -25,6 +25,12 @@ pub async fn in_request_context(req: Request<Body>, next: Next) -> Response {
             id[..end].to_owned()
         });
     REQUEST
-        .scope(RequestContext { interaction_id }, next.run(req))
+        .scope(
+            RequestContext {
+                interaction_id,
+                request_key: None,
+            },
+            next.run(req),
+        )
         .await
 }

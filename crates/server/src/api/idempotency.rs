@@ -16,6 +16,7 @@
 //!
 //! Requests without the header, and requests to other routes, pass through untouched.
 
+use caseload_store::audit::{REQUEST, RequestContext, current_request};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -173,16 +174,43 @@ async fn keyed(
         )),
         Begin::Started => {
             let req = Request::from_parts(parts, Body::from(body));
+            // The store makes what this request creates once under the key (a plan carries
+            // it), so that a run after a crash that lost the first run's response finds what
+            // the first run created. A spawned task does not inherit the request context:
+            // it is handed over.
+            let context = RequestContext {
+                request_key: Some(request_key(&principal, &key, &fingerprint)),
+                ..current_request()
+            };
             // Spawned, so that the request runs to the end and its outcome is kept even if
             // the client goes away meanwhile.
-            let run =
-                tokio::spawn(run_and_keep(state, principal, key, req, next).in_current_span());
+            let run = tokio::spawn(
+                REQUEST
+                    .scope(context, run_and_keep(state, principal, key, req, next))
+                    .in_current_span(),
+            );
             run.await.map_err(|err| {
                 tracing::error!(error = %err, "an idempotent request failed");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
             })
         }
     }
+}
+
+/// The key under which the store makes a request's creations once: SHA-256 of the principal,
+/// the idempotency key and the request's fingerprint. The same request (after a crash, or
+/// once its kept response has expired) finds what it created; a different request under an
+/// expired key creates anew.
+fn request_key(principal: &str, key: &IdempotencyKey, fingerprint: &[u8; 32]) -> String {
+    use sha2::{Digest as _, Sha256};
+    let digest = Sha256::new()
+        .chain_update(principal.as_bytes())
+        .chain_update([0u8])
+        .chain_update(key.0.as_bytes())
+        .chain_update([0u8])
+        .chain_update(fingerprint)
+        .finalize();
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Runs the request holding the key, then keeps its response or, after a 5xx (or a panic,

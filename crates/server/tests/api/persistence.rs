@@ -143,3 +143,175 @@ async fn acknowledged_writes_survive_kill_9_on_sqlite() {
 async fn acknowledged_writes_survive_kill_9_on_postgres() {
     acknowledged_writes_survive_kill_9(Backend::Postgres).await;
 }
+
+/// Sends one keyed create; `None` when no answer came (the server was killed).
+async fn keyed_create(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    marker: &str,
+) -> Option<(StatusCode, Value)> {
+    let resp = client
+        .post(format!("{base}/CustomerCaseManagement/Create"))
+        .header("idempotency-key", key)
+        .json(&json!({"CustomerCaseTrainingPlan": marker}))
+        .send()
+        .await
+        .ok()?;
+    let status = resp.status();
+    Some((status, resp.json().await.ok()?))
+}
+
+/// Every plan's `CustomerCaseTrainingPlan`, through the list.
+async fn every_marker(client: &reqwest::Client, base: &str) -> Vec<String> {
+    let mut markers = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut url = format!("{base}/customer-case-management?page_size=100");
+        if let Some(t) = &token {
+            url.push_str(&format!("&page_token={t}"));
+        }
+        let page: Value = client
+            .get(url)
+            .send()
+            .await
+            .expect("list")
+            .json()
+            .await
+            .expect("json");
+        for plan in page["Items"].as_array().expect("items") {
+            if let Some(m) = plan["CustomerCaseTrainingPlan"].as_str() {
+                markers.push(m.to_owned());
+            }
+        }
+        match page["NextPageToken"].as_str() {
+            Some(t) => token = Some(t.to_owned()),
+            None => return markers,
+        }
+    }
+}
+
+/// Keyed creates under concurrent writers, `kill -9` twice, then every request retried with
+/// its key: each key made exactly one plan, and answered requests replay the plan they
+/// answered with.
+async fn idempotent_creates_are_made_once_across_kill_9(backend: Backend) {
+    let Some(db) = TestDb::create(backend).await else {
+        eprintln!("skipped: CASELOAD_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let client = reqwest::Client::new();
+    let mut answered: Vec<(String, String, String)> = Vec::new();
+    let mut unanswered: Vec<(String, String)> = Vec::new();
+    for round in 0..2u64 {
+        let (mut child, addr) = start_binary(&db.url()).await;
+        let writers: Vec<_> = (0..6)
+            .map(|w| {
+                let client = client.clone();
+                let base = format!("http://{addr}");
+                tokio::spawn(async move {
+                    let (mut done, mut lost) = (Vec::new(), Vec::new());
+                    for n in 0..2_000 {
+                        let key = format!("key-{round}-{w}-{n}");
+                        let marker = format!("idem {round}/{w}/{n}");
+                        match keyed_create(&client, &base, &key, &marker).await {
+                            Some((StatusCode::OK, body)) => {
+                                let id = body["CustomerCaseManagementId"].as_str().expect("id");
+                                done.push((key, marker, id.to_owned()));
+                            }
+                            Some((status, body)) => panic!("{key}: {status} {body}"),
+                            None => {
+                                lost.push((key, marker));
+                                break;
+                            }
+                        }
+                    }
+                    (done, lost)
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(250 + 250 * round)).await;
+        child.start_kill().expect("kill -9");
+        child.wait().await.expect("killed");
+        for writer in writers {
+            let (done, lost) = writer.await.expect("writer");
+            answered.extend(done);
+            unanswered.extend(lost);
+        }
+    }
+    assert!(
+        answered.len() > 50,
+        "the writers got going ({})",
+        answered.len()
+    );
+
+    let (_child, addr) = start_binary(&db.url()).await;
+    let base = format!("http://{addr}");
+    // A request whose first run was cut off: its key may still be held by that run until
+    // the claim goes stale (409 meanwhile); then it runs again and finds what it created.
+    let mut retried = 0;
+    for (key, marker) in &unanswered {
+        let started = std::time::Instant::now();
+        loop {
+            let (status, body) = keyed_create(&client, &base, key, marker)
+                .await
+                .expect("answer");
+            if status == StatusCode::CONFLICT && started.elapsed() < Duration::from_secs(120) {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                continue;
+            }
+            assert_eq!(status, StatusCode::OK, "{key}: {body}");
+            retried += 1;
+            break;
+        }
+    }
+    for (key, marker, id) in answered.iter().step_by(answered.len() / 20 + 1) {
+        let (status, body) = keyed_create(&client, &base, key, marker)
+            .await
+            .expect("answer");
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            body["CustomerCaseManagementId"],
+            id.as_str(),
+            "{key} replays its plan"
+        );
+    }
+    let markers = every_marker(&client, &base).await;
+    let mut counts = std::collections::HashMap::<&str, usize>::new();
+    for m in &markers {
+        *counts.entry(m.as_str()).or_default() += 1;
+    }
+    for (key, marker, _) in &answered {
+        assert_eq!(
+            counts.get(marker.as_str()),
+            Some(&1),
+            "{key} made exactly one plan"
+        );
+    }
+    for (key, marker) in &unanswered {
+        assert_eq!(
+            counts.get(marker.as_str()),
+            Some(&1),
+            "{key} made exactly one plan"
+        );
+    }
+    assert_eq!(
+        markers.len(),
+        answered.len() + unanswered.len(),
+        "no other plan was made"
+    );
+    eprintln!(
+        "{} answered and {} cut-off keyed creates ({retried} retried) made one plan each across 2 kill -9 rounds on {backend:?}",
+        answered.len(),
+        unanswered.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idempotent_creates_are_made_once_across_kill_9_on_sqlite() {
+    idempotent_creates_are_made_once_across_kill_9(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idempotent_creates_are_made_once_across_kill_9_on_postgres() {
+    idempotent_creates_are_made_once_across_kill_9(Backend::Postgres).await;
+}

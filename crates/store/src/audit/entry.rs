@@ -16,15 +16,19 @@ pub(crate) struct Origin {
     pub actor: String,
     /// The request's interaction id, if the change came through the API.
     pub interaction_id: Option<String>,
+    /// The request's idempotency key with its principal, if it has one.
+    pub request_key: Option<String>,
 }
 
 impl Origin {
     /// `actor`, acting through the request of the calling task (see
     /// [`REQUEST`](super::REQUEST)). Call it on the task that called the store.
     pub fn new(actor: impl Into<String>) -> Self {
+        let request = current_request();
         Self {
             actor: actor.into(),
-            interaction_id: current_request().interaction_id,
+            interaction_id: request.interaction_id,
+            request_key: request.request_key,
         }
     }
 }
@@ -114,6 +118,7 @@ mod tests {
         let origin = Origin {
             actor: "alice".into(),
             interaction_id: Some("req-9".into()),
+            request_key: None,
         };
         let entry = Entry::service(
             AuditAction::ApiKeyCreate,

@@ -67,6 +67,9 @@ tokio::task_local! {
 pub struct RequestContext {
     /// The request's `x-fapi-interaction-id`.
     pub interaction_id: Option<String>,
+    /// The request's idempotency key, hashed with its principal, when it has one: a create
+    /// made under it is made once, however often the request runs.
+    pub request_key: Option<String>,
 }
 
 /// The request context of the calling task, or an empty one outside any request (the CLI,

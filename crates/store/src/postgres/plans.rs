@@ -28,15 +28,27 @@ impl PlanStore for PgStore {
         let id = PlanId::new();
         let now = Timestamp::now();
         let mut tx = self.begin().await?;
+        if let Some(key) = &origin.request_key {
+            let created: Option<PlanRow> = sqlx::query_as(&format!(
+                "SELECT {PLAN_COLUMNS} FROM plans WHERE request_key = $1"
+            ))
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(row) = created {
+                return row.try_into();
+            }
+        }
         sqlx::query(
             "INSERT INTO plans (id, fields, extensions, version, created_at, updated_at, \
-             business_unit) VALUES ($1, $2::jsonb, $3::jsonb, 1, $4, $4, $5)",
+             business_unit, request_key) VALUES ($1, $2::jsonb, $3::jsonb, 1, $4, $4, $5, $6)",
         )
         .bind(id.to_string())
         .bind(fields.to_json())
         .bind(serde_json::Value::Object(extensions.clone()).to_string())
         .bind(now.as_micros())
         .bind(&business_unit)
+        .bind(origin.request_key.as_deref())
         .execute(&mut *tx)
         .await?;
         let created = audit::creation(audit::properties(&fields, &extensions));

@@ -43,6 +43,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "access",
         include_str!("../../migrations/sqlite/0007_access.sql"),
     ),
+    (
+        8,
+        "request keys",
+        include_str!("../../migrations/sqlite/0008_request_keys.sql"),
+    ),
 ];
 
 /// Applies the migrations the database has not had yet.

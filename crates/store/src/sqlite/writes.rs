@@ -31,18 +31,31 @@ pub(crate) fn create_plan(
     business_unit: &str,
     origin: &Origin,
 ) -> Refusable<Plan> {
+    if let Some(key) = &origin.request_key {
+        let created = conn
+            .prepare_cached(
+                "SELECT id, fields, version, created_at, updated_at, extensions, business_unit \
+                 FROM plans WHERE request_key = ?1",
+            )?
+            .query_row([key], reads::plan_row)
+            .optional()?;
+        if let Some(row) = created {
+            return Ok(Plan::try_from(row));
+        }
+    }
     let id = PlanId::new();
     let now = Timestamp::now();
     conn.prepare_cached(
         "INSERT INTO plans (id, fields, extensions, version, created_at, updated_at, \
-         business_unit) VALUES (?1, ?2, ?3, 1, ?4, ?4, ?5)",
+         business_unit, request_key) VALUES (?1, ?2, ?3, 1, ?4, ?4, ?5, ?6)",
     )?
     .execute(params![
         id.to_string(),
         fields.to_json(),
         serde_json::Value::Object(extensions.clone()).to_string(),
         now.as_micros(),
-        business_unit
+        business_unit,
+        origin.request_key
     ])?;
     append(
         conn,

@@ -265,6 +265,7 @@ pub(super) async fn writes_name_the_interaction_id_of_their_request(db: Arc<dyn 
     let plan = new_plan(&db).await;
     let context = RequestContext {
         interaction_id: Some("req-42".to_owned()),
+        ..RequestContext::default()
     };
     REQUEST
         .scope(
