@@ -162,6 +162,25 @@ async fn keyed_create(
     Some((status, resp.json().await.ok()?))
 }
 
+/// Sends one keyed intervention request about plan `id`; `None` when no answer came.
+async fn keyed_request(
+    client: &reqwest::Client,
+    base: &str,
+    id: &str,
+    key: &str,
+    marker: &str,
+) -> Option<(StatusCode, Value)> {
+    let resp = client
+        .post(format!("{base}/customer-case-management/{id}/requests"))
+        .header("idempotency-key", format!("request-{key}"))
+        .json(&json!({"Reason": marker}))
+        .send()
+        .await
+        .ok()?;
+    let status = resp.status();
+    Some((status, resp.json().await.ok()?))
+}
+
 /// Every plan's `CustomerCaseTrainingPlan`, through the list.
 async fn every_marker(client: &reqwest::Client, base: &str) -> Vec<String> {
     let mut markers = Vec::new();
@@ -191,9 +210,9 @@ async fn every_marker(client: &reqwest::Client, base: &str) -> Vec<String> {
     }
 }
 
-/// Keyed creates under concurrent writers, `kill -9` twice, then every request retried with
-/// its key: each key made exactly one plan, and answered requests replay the plan they
-/// answered with.
+/// Keyed creates of plans and of an intervention request on each, under concurrent writers,
+/// `kill -9` twice, then every request retried with its key: each key made exactly one plan
+/// or request, and answered creates replay the plan they answered with.
 async fn idempotent_creates_are_made_once_across_kill_9(backend: Backend) {
     let Some(db) = TestDb::create(backend).await else {
         eprintln!("skipped: CASELOAD_TEST_POSTGRES_URL is not set");
@@ -215,8 +234,17 @@ async fn idempotent_creates_are_made_once_across_kill_9(backend: Backend) {
                         let marker = format!("idem {round}/{w}/{n}");
                         match keyed_create(&client, &base, &key, &marker).await {
                             Some((StatusCode::OK, body)) => {
-                                let id = body["CustomerCaseManagementId"].as_str().expect("id");
-                                done.push((key, marker, id.to_owned()));
+                                let id = body["CustomerCaseManagementId"]
+                                    .as_str()
+                                    .expect("id")
+                                    .to_owned();
+                                // An intervention request on it, under a key of its own.
+                                let request =
+                                    keyed_request(&client, &base, &id, &key, &marker).await;
+                                done.push((key, marker, id));
+                                if request.is_none() {
+                                    break;
+                                }
                             }
                             Some((status, body)) => panic!("{key}: {status} {body}"),
                             None => {
@@ -273,6 +301,34 @@ async fn idempotent_creates_are_made_once_across_kill_9(backend: Backend) {
             body["CustomerCaseManagementId"],
             id.as_str(),
             "{key} replays its plan"
+        );
+    }
+    // Every plan's intervention request, retried under its key, was made once.
+    for (key, marker, id) in &answered {
+        let started = std::time::Instant::now();
+        loop {
+            let (status, body) = keyed_request(&client, &base, id, key, marker)
+                .await
+                .expect("answer");
+            if status == StatusCode::CONFLICT && started.elapsed() < Duration::from_secs(120) {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                continue;
+            }
+            assert!(status == StatusCode::CREATED, "{key}: {status} {body}");
+            break;
+        }
+        let listed: Value = client
+            .get(format!("{base}/customer-case-management/{id}/requests"))
+            .send()
+            .await
+            .expect("requests")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(
+            listed["Items"].as_array().map(Vec::len),
+            Some(1),
+            "{key} made one request"
         );
     }
     let markers = every_marker(&client, &base).await;

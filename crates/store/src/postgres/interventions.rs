@@ -59,12 +59,23 @@ impl InterventionStore for PgStore {
                 return Err(missing_record(kind, new.plan_id, id));
             }
         }
+        if let Some(key) = &origin.request_key {
+            let created: Option<InterventionRow> = sqlx::query_as(&format!(
+                "SELECT {INTERVENTION_COLUMNS} FROM interventions WHERE request_key = $1"
+            ))
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(row) = created {
+                return Intervention::try_from(row);
+            }
+        }
         let id = InterventionId::new();
         let now = Timestamp::now();
         sqlx::query(
             "INSERT INTO interventions (id, plan_id, subject_kind, subject_id, reason, \
-             requested_action, details, requester, status, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, 1, $10, $10)",
+             requested_action, details, requester, status, version, created_at, updated_at, \
+             request_key) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, 1, $10, $10, $11)",
         )
         .bind(id.to_string())
         .bind(new.plan_id.to_string())
@@ -76,6 +87,7 @@ impl InterventionStore for PgStore {
         .bind(&new.requester)
         .bind(InterventionStatus::Open.as_str())
         .bind(now.as_micros())
+        .bind(origin.request_key.as_deref())
         .execute(&mut *tx)
         .await?;
         let entry = Entry::plan(

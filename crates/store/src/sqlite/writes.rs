@@ -285,12 +285,21 @@ pub(crate) fn create_intervention(
     if let Err(missing) = subject_exists(conn, new.plan_id, &new.subject)? {
         return Ok(Err(missing));
     }
+    if let Some(key) = &origin.request_key {
+        let created: Option<String> = conn
+            .prepare_cached("SELECT id FROM interventions WHERE request_key = ?1")?
+            .query_row([key], |r| r.get(0))
+            .optional()?;
+        if let Some(id) = created.and_then(|id| InterventionId::parse(&id).ok()) {
+            return Ok(reads::intervention_with_history(conn, new.plan_id, id)?.map(|(i, _)| i));
+        }
+    }
     let id = InterventionId::new();
     let now = Timestamp::now();
     conn.prepare_cached(
         "INSERT INTO interventions (id, plan_id, subject_kind, subject_id, reason, \
-         requested_action, details, requester, status, version, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?10)",
+         requested_action, details, requester, status, version, created_at, updated_at, \
+         request_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?10, ?11)",
     )?
     .execute(params![
         id.to_string(),
@@ -303,6 +312,7 @@ pub(crate) fn create_intervention(
         new.requester,
         InterventionStatus::Open.as_str(),
         now.as_micros(),
+        origin.request_key,
     ])?;
     append(
         conn,
