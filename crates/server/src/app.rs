@@ -64,7 +64,7 @@ impl Application {
         let state = api::AppState {
             db: db.clone(),
             body_timeout: settings.body_timeout(),
-            analyst: api::Analyst::default(),
+            analyst: std::sync::Arc::default(),
             auth,
             body_limit: settings.body_limit_bytes,
             idempotency_retention: settings.idempotency_retention,

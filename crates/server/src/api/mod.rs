@@ -42,7 +42,7 @@ pub struct AppState {
     /// How long a client may take to send a request body.
     pub body_timeout: std::time::Duration,
     /// Computes Performance figures and keeps them while they are right.
-    pub analyst: Analyst,
+    pub analyst: std::sync::Arc<Analyst>,
     /// Who may call, and what they may do.
     pub auth: crate::auth::Auth,
     /// Largest request body accepted, in bytes (where a route sets no other limit).
