@@ -32,6 +32,17 @@ impl StoreError {
     pub fn plan_not_found(plan: caseload_domain::PlanId) -> Self {
         Self::NotFound(format!("customer case management plan '{plan}'"))
     }
+
+    /// This error as its own value, for each of several callers that waited on one shared
+    /// computation: not found and unavailable keep their meaning, anything else becomes an
+    /// internal error with the same text.
+    pub fn copied(&self) -> Self {
+        match self {
+            Self::NotFound(what) => Self::NotFound(what.clone()),
+            Self::Unavailable(why) => Self::Unavailable(why.clone()),
+            other => Self::Internal(other.to_string()),
+        }
+    }
 }
 
 impl From<sqlx::Error> for StoreError {

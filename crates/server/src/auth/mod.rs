@@ -268,11 +268,7 @@ impl Auth {
             .plan_units
             .try_get_with(plan, async move { db.plan_business_unit(plan).await })
             .await
-            .map_err(|e| match &*e {
-                StoreError::NotFound(what) => StoreError::NotFound(what.clone()),
-                StoreError::Unavailable(why) => StoreError::Unavailable(why.clone()),
-                other => StoreError::Internal(other.to_string()),
-            })?;
+            .map_err(|e| e.copied())?;
         if principal.units.contains(&unit) {
             Ok(())
         } else {

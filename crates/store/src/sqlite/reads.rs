@@ -214,20 +214,12 @@ pub(crate) fn case_timelines(
          SELECT timeline FROM case_timelines \
          WHERE plan_id = ?1 AND is_open = 1 AND first_seen_at < ?3 AND last_seen_at < ?2",
     )?;
-    let mut rows = select.query(params![
+    let rows = select.query(params![
         plan.to_string(),
         window.previous().start().as_micros(),
         window.end().as_micros()
     ])?;
-    let mut cases = Vec::new();
-    while let Some(row) = rows.next()? {
-        let document = row
-            .get_ref(0)?
-            .as_str()
-            .map_err(|e| StoreError::Internal(format!("stored case timeline: {e}")))?;
-        cases.push(timelines::parse(document)?);
-    }
-    Ok(cases)
+    parsed_timelines(rows)
 }
 
 /// How far a plan's activity has got: the generation of its last batch, the generation its
@@ -262,7 +254,12 @@ pub(crate) fn case_timelines_changed(
     let mut select = conn.prepare_cached(
         "SELECT timeline FROM case_timelines WHERE plan_id = ?1 AND generation > ?2",
     )?;
-    let mut rows = select.query(params![plan.to_string(), after as i64])?;
+    let rows = select.query(params![plan.to_string(), after as i64])?;
+    parsed_timelines(rows)
+}
+
+/// Reads back the timelines of rows whose first column is a timeline document.
+fn parsed_timelines(mut rows: rusqlite::Rows<'_>) -> Result<Vec<CaseTimeline>, StoreError> {
     let mut cases = Vec::new();
     while let Some(row) = rows.next()? {
         let document = row

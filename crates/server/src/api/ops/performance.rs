@@ -303,7 +303,7 @@ impl Analyst {
                 Ok::<_, StoreError>(Arc::new(cases.into_iter().map(Arc::new).collect()))
             })
             .await
-            .map_err(|e| unshared(&e))
+            .map_err(|e| e.copied())
     }
 
     /// The plan's recent timelines at (at least) the basis's generation.
@@ -411,15 +411,6 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| StoreError::Internal(format!("computing figures failed: {e}")))
 }
 
-/// A store error shared by the requests that waited for the same computation, as their own.
-fn unshared(err: &StoreError) -> StoreError {
-    match err {
-        StoreError::NotFound(what) => StoreError::NotFound(what.clone()),
-        StoreError::Unavailable(why) => StoreError::Unavailable(why.clone()),
-        other => StoreError::Internal(other.to_string()),
-    }
-}
-
 fn shared(err: Arc<StoreError>) -> ApiError {
-    unshared(&err).into()
+    err.copied().into()
 }
