@@ -13,8 +13,10 @@ use caseload_domain::{
     InterventionStatus, NewBacktest, NewEvaluation, NewIntervention, PageRequest, PageSize, PlanId,
     RecordId, RecordKind, Subject, Timestamp, Version, WriteMode,
 };
+use caseload_store::audit::{REQUEST, RequestContext};
 use caseload_store::{
-    Begin, ConnectOptions, Database, IN_FLIGHT_LIMIT, StatusChange, StoreError, StoredResponse,
+    Begin, ConnectOptions, Database, IN_FLIGHT_LIMIT, InterventionFilter, StatusChange, StoreError,
+    StoredResponse,
 };
 use serde_json::{Map, Value as Json, json};
 use sqlx::Connection as _;
@@ -214,7 +216,8 @@ contract!(
     an_abandoned_key_can_be_claimed_again,
     a_claim_held_past_the_in_flight_limit_is_taken_over,
     an_expired_response_frees_its_key_and_is_purged,
-    concurrent_claims_of_one_key_let_one_through;
+    concurrent_claims_of_one_key_let_one_through,
+    a_create_under_a_request_key_is_made_once;
     raw: a_record_written_before_versions_were_kept_has_an_empty_history,
     audit_records_cannot_be_changed_or_removed,
     a_changed_audit_record_breaks_the_chain_at_its_seq,
@@ -1638,4 +1641,80 @@ async fn concurrent_claims_of_one_key_let_one_through(db: Arc<dyn Database>) {
         .filter(|r| matches!(r, Ok(Begin::InFlight)))
         .count();
     assert_eq!((started, waiting), (1, 7), "{results:?}");
+}
+
+/// A create that runs again under the same request key (its first response was lost, or
+/// the idempotency key expired) finds what the first run made instead of making another:
+/// plans, intervention requests, recorded evaluations and saved back-tests alike.
+async fn a_create_under_a_request_key_is_made_once(db: Arc<dyn Database>) {
+    let keyed = |key: &str| RequestContext {
+        interaction_id: None,
+        request_key: Some(key.to_owned()),
+    };
+    let (plan, rule) = plan_with_rule(&db).await;
+    let backtest = NewBacktest {
+        plan_id: plan,
+        rules_id: rule.clone(),
+        rules_version: Version::FIRST,
+        proposal: json!({"Expression": "amount > 20"}),
+        report: json!({"changed": 0, "compared": 0}),
+        summary: "nothing would change".to_owned(),
+        run_by: "analyst".to_owned(),
+    };
+    let new_plan = || {
+        db.create_plan(
+            fields(RecordKind::Plan, json!({})),
+            Map::new(),
+            "default".to_owned(),
+            "alice".to_owned(),
+        )
+    };
+
+    let mut made = Vec::new();
+    for run in 0..2 {
+        let plan_id = REQUEST
+            .scope(keyed("plan"), new_plan())
+            .await
+            .expect("keyed plan")
+            .id;
+        let intervention = REQUEST
+            .scope(
+                keyed("request"),
+                db.create_intervention(request(plan, Subject::Plan)),
+            )
+            .await
+            .expect("keyed request")
+            .id;
+        let evaluation = REQUEST
+            .scope(
+                keyed("evaluation"),
+                db.record_evaluation(evaluation(plan, &rule, &format!("case-{run}"))),
+            )
+            .await
+            .expect("keyed evaluation")
+            .id;
+        let saved = REQUEST
+            .scope(keyed("backtest"), db.save_backtest(backtest.clone()))
+            .await
+            .expect("keyed backtest")
+            .id;
+        made.push((plan_id, intervention, evaluation, saved));
+    }
+    // Without a key, each run makes a record of its own.
+    let unkeyed = record(&db, plan, &rule, "case-x").await.id;
+
+    assert_eq!(made[0], made[1], "the second run found what the first made");
+    let evaluations = db
+        .evaluations(plan, rule.clone(), page(10, None))
+        .await
+        .expect("evaluations");
+    let ids: Vec<EvaluationId> = evaluations.items.iter().map(|e| e.id).collect();
+    assert_eq!(ids, vec![unkeyed, made[0].2]);
+    let requests = db
+        .interventions(plan, InterventionFilter::default(), page(10, None))
+        .await
+        .expect("requests");
+    assert_eq!(requests.items.len(), 1);
+    let latest = db.latest_backtest(plan, rule).await.expect("latest");
+    assert_eq!(latest.map(|b| b.id), Some(made[0].3));
 }

@@ -29,11 +29,22 @@ impl EvaluationStore for PgStore {
         let mut tx = self.begin().await?;
         lock_plan(&mut tx, new.plan_id).await?;
         require_rules(&mut tx, new.plan_id, &new.rules_id, true).await?;
+        if let Some(key) = &origin.request_key {
+            let created: Option<EvaluationRow> = sqlx::query_as(&format!(
+                "SELECT {EVALUATION_COLUMNS} FROM evaluations WHERE request_key = $1"
+            ))
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(row) = created {
+                return row.try_into();
+            }
+        }
         let row: EvaluationRow = sqlx::query_as(&format!(
             "INSERT INTO evaluations (id, plan_id, rules_id, rules_version, case_id, facts, \
              result, decision, explanation, amount_value, amount_currency, evaluated_by, \
-             evaluated_at) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9::jsonb, $10, $11, \
-             $12, $13) RETURNING {EVALUATION_COLUMNS}"
+             evaluated_at, request_key) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9::jsonb, \
+             $10, $11, $12, $13, $14) RETURNING {EVALUATION_COLUMNS}"
         ))
         .bind(EvaluationId::new().to_string())
         .bind(new.plan_id.to_string())
@@ -48,6 +59,7 @@ impl EvaluationStore for PgStore {
         .bind(new.amount.as_ref().map(|a| a.currency.as_str()))
         .bind(&new.evaluated_by)
         .bind(Timestamp::now().as_micros())
+        .bind(origin.request_key.as_deref())
         .fetch_one(&mut *tx)
         .await?;
         let entry = Entry::plan(
@@ -192,10 +204,21 @@ impl EvaluationStore for PgStore {
         let mut tx = self.begin().await?;
         lock_plan(&mut tx, new.plan_id).await?;
         require_rules(&mut tx, new.plan_id, &new.rules_id, true).await?;
+        if let Some(key) = &origin.request_key {
+            let created: Option<BacktestRow> = sqlx::query_as(&format!(
+                "SELECT {BACKTEST_COLUMNS} FROM backtests WHERE request_key = $1"
+            ))
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(row) = created {
+                return row.try_into();
+            }
+        }
         let row: BacktestRow = sqlx::query_as(&format!(
             "INSERT INTO backtests (id, plan_id, rules_id, rules_version, proposal, report, \
-             summary, run_by, run_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, $9) \
-             RETURNING {BACKTEST_COLUMNS}"
+             summary, run_by, run_at, request_key) VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, \
+             $7, $8, $9, $10) RETURNING {BACKTEST_COLUMNS}"
         ))
         .bind(BacktestId::new().to_string())
         .bind(new.plan_id.to_string())
@@ -206,6 +229,7 @@ impl EvaluationStore for PgStore {
         .bind(&new.summary)
         .bind(&new.run_by)
         .bind(Timestamp::now().as_micros())
+        .bind(origin.request_key.as_deref())
         .fetch_one(&mut *tx)
         .await?;
         let entry = Entry::plan(

@@ -48,6 +48,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "request keys",
         include_str!("../../migrations/sqlite/0008_request_keys.sql"),
     ),
+    (
+        9,
+        "evaluation request keys",
+        include_str!("../../migrations/sqlite/0009_evaluation_request_keys.sql"),
+    ),
 ];
 
 /// Applies the migrations the database has not had yet.

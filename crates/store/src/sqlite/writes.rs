@@ -12,7 +12,7 @@ use caseload_domain::{
 use rusqlite::{Connection, OptionalExtension as _, params};
 
 use super::audit::{append, failed};
-use super::reads;
+use super::reads::{self, BACKTEST_COLUMNS, EVALUATION_COLUMNS};
 use crate::audit::{self, AuditAction, Entry, Origin};
 use crate::rows::{
     kind_name, missing_evaluation, missing_intervention, missing_plan, missing_record, table,
@@ -393,12 +393,23 @@ pub(crate) fn record_evaluation(
     {
         return Ok(Err(missing));
     }
+    if let Some(key) = &origin.request_key {
+        let created = conn
+            .prepare_cached(&format!(
+                "SELECT {EVALUATION_COLUMNS} FROM evaluations WHERE request_key = ?1"
+            ))?
+            .query_row([key], reads::evaluation_row)
+            .optional()?;
+        if let Some(row) = created {
+            return Ok(EvaluationRecord::try_from(row));
+        }
+    }
     let id = EvaluationId::new();
     let now = Timestamp::now();
     conn.prepare_cached(
         "INSERT INTO evaluations (id, plan_id, rules_id, rules_version, case_id, facts, result, decision, \
-         explanation, amount_value, amount_currency, outcome, outcome_at, evaluated_by, evaluated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, NULL, ?12, ?13)",
+         explanation, amount_value, amount_currency, outcome, outcome_at, evaluated_by, evaluated_at, \
+         request_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, NULL, ?12, ?13, ?14)",
     )?
     .execute(params![
         id.to_string(),
@@ -414,6 +425,7 @@ pub(crate) fn record_evaluation(
         new.amount.as_ref().map(|a| a.currency.clone()),
         new.evaluated_by,
         now.as_micros(),
+        origin.request_key,
     ])?;
     append(
         conn,
@@ -497,11 +509,22 @@ pub(crate) fn save_backtest(
     {
         return Ok(Err(missing));
     }
+    if let Some(key) = &origin.request_key {
+        let created = conn
+            .prepare_cached(&format!(
+                "SELECT {BACKTEST_COLUMNS} FROM backtests WHERE request_key = ?1"
+            ))?
+            .query_row([key], reads::backtest_row)
+            .optional()?;
+        if let Some(row) = created {
+            return Ok(BacktestRecord::try_from(row));
+        }
+    }
     let id = BacktestId::new();
     let now = Timestamp::now();
     conn.prepare_cached(
-        "INSERT INTO backtests (id, plan_id, rules_id, rules_version, proposal, report, summary, run_by, run_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO backtests (id, plan_id, rules_id, rules_version, proposal, report, summary, run_by, run_at, \
+         request_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
         id.to_string(),
@@ -513,6 +536,7 @@ pub(crate) fn save_backtest(
         new.summary,
         new.run_by,
         now.as_micros(),
+        origin.request_key,
     ])?;
     append(
         conn,
