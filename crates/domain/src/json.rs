@@ -39,6 +39,36 @@ pub fn parse(bytes: &[u8]) -> Result<Value, JsonError> {
     value.map_err(JsonError::Refused)
 }
 
+std::thread_local! {
+    /// Set while [`parse_keeping_nul`] runs (on this thread, synchronously).
+    static KEEP_NUL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Parses like [`parse`], but keeps the NUL character: for a body of which only some
+/// properties are used and the rest ignored. Check what is kept with [`contains_nul`].
+pub fn parse_keeping_nul(bytes: &[u8]) -> Result<Value, JsonError> {
+    KEEP_NUL.with(|keep| keep.set(true));
+    let parsed = parse(bytes);
+    KEEP_NUL.with(|keep| keep.set(false));
+    parsed
+}
+
+/// Whether a string or a property name in `value` holds the NUL character.
+pub fn contains_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(contains_nul),
+        Value::Object(map) => map
+            .iter()
+            .any(|(name, v)| name.contains('\0') || contains_nul(v)),
+        _ => false,
+    }
+}
+
+fn refuses_nul(text: &str) -> bool {
+    text.contains('\0') && !KEEP_NUL.with(std::cell::Cell::get)
+}
+
 /// A value read under the rules above, or the first rule it breaks. The refusal is a value,
 /// not a parse error, so that a caller reading a stream can tell it from broken JSON.
 pub(crate) struct Checked(pub(crate) Result<Value, Refusal>);
@@ -52,7 +82,7 @@ impl<'de> Deserialize<'de> for Checked {
 struct CheckedVisitor;
 
 fn text(s: String) -> Checked {
-    Checked(if s.contains('\0') {
+    Checked(if refuses_nul(&s) {
         Err(Refusal::Nul)
     } else {
         Ok(Value::String(s))
@@ -123,7 +153,7 @@ impl<'de> Visitor<'de> for CheckedVisitor {
             }
             refused = match value {
                 Err(why) => Some(why),
-                Ok(_) if name.contains('\0') => Some(Refusal::Nul),
+                Ok(_) if refuses_nul(&name) => Some(Refusal::Nul),
                 Ok(_) if object.contains_key(&name) => Some(Refusal::DuplicateName(shorten(&name))),
                 Ok(value) => {
                     object.insert(name, value);
@@ -175,6 +205,13 @@ mod tests {
         assert_eq!(refusal(r#"{"a": "x\u0000y"}"#), Some(Refusal::Nul));
         assert_eq!(refusal(r#"{"\u0000": 1}"#), Some(Refusal::Nul));
         assert_eq!(refusal(r#"[["\u0000"]]"#), Some(Refusal::Nul));
+        let kept = parse_keeping_nul(br#"{"a": ["x\u0000"], "b": 1}"#).expect("kept");
+        assert!(contains_nul(&kept));
+        assert!(!contains_nul(&kept["b"]));
+        assert!(
+            parse(br#"{"\u0000": 1}"#).is_err(),
+            "parse refuses NUL again"
+        );
         assert!(parse(br#"{"a": "tab\t and \u0001 are other matters"}"#).is_ok());
     }
 

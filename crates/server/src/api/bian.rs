@@ -4,12 +4,14 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use caseload_domain::{ChildKind, ChildRecord, Subject, WriteMode};
+use caseload_domain::analytics::PerformanceSettings;
+use caseload_domain::criterion::CriterionSettings;
+use caseload_domain::{ChildKind, ChildRecord, RecordKind, Subject, WriteMode};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::ApiError;
-use super::extract::{Caller, IfMatch, JsonObject, PlanPath, Principal, RecordPath};
+use super::extract::{Caller, ContractObject, IfMatch, PlanPath, Principal, RecordPath};
 use super::ops::{WriteRequest, views};
 use super::render::{self, CustomerCaseManagementPlan, Performance, Rules};
 use super::render::{
@@ -21,6 +23,14 @@ use super::{AppState, ops};
 const PLAN_TAG: &str = "CR - CustomerCaseManagementPlan";
 const RULES_TAG: &str = "BQ - Rules";
 const PERFORMANCE_TAG: &str = "BQ - Performance";
+
+/// The extension properties of a plan body: goals, calendar, resource plan, business unit.
+const PLAN_EXTENSIONS: [&str; 4] = [
+    caseload_domain::plan::PROPERTIES[0],
+    caseload_domain::plan::PROPERTIES[1],
+    caseload_domain::plan::PROPERTIES[2],
+    "BusinessUnit",
+];
 
 /// The BIAN routes.
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -36,6 +46,25 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(request_performance))
         .routes(routes!(retrieve_performance))
 }
+
+/// The properties of a BIAN body that the contract or the service names. The contract's
+/// schemas leave `additionalProperties` open, so a client built from them (or from a later
+/// BIAN version) may send properties this service does not know: the BIAN operations ignore
+/// those rather than refuse the request. Properties the service owns stay, so that writing
+/// one is still refused; the REST facade refuses unknown properties.
+fn contract_body(
+    kind: RecordKind,
+    extensions: &[&str],
+    body: ContractObject,
+) -> Result<JsonMap, ApiError> {
+    body.known(|name| {
+        kind.field_names().contains(&name)
+            || extensions.contains(&name)
+            || RecordKind::read_only_names().contains(&name)
+    })
+}
+
+type JsonMap = serde_json::Map<String, serde_json::Value>;
 
 fn plan_location(id: impl std::fmt::Display) -> String {
     format!("/CustomerCaseManagement/{id}/Retrieve")
@@ -72,8 +101,9 @@ async fn ok_record(state: &AppState, record: &ChildRecord) -> Result<Response, A
 async fn create(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    JsonObject(body): JsonObject,
+    body: ContractObject,
 ) -> Result<Response, ApiError> {
+    let body = contract_body(RecordKind::Plan, &PLAN_EXTENSIONS, body)?;
     let plan = ops::create_plan(&state, &caller, &body).await?;
     // A plan just created has no intervention requests yet.
     let out = views::plan_with(&plan, 0);
@@ -100,13 +130,14 @@ async fn update(
     PlanPath(id): PlanPath,
     IfMatch(expected): IfMatch,
     Principal(actor): Principal,
-    JsonObject(body): JsonObject,
+    body: ContractObject,
 ) -> Result<Response, ApiError> {
     let write = WriteRequest {
         mode: WriteMode::Merge,
         expected,
         actor,
     };
+    let body = contract_body(RecordKind::Plan, &PLAN_EXTENSIONS, body)?;
     let plan = ops::update_plan(&state, id, &body, &write).await?;
     ok_plan(&state, &plan).await
 }
@@ -126,8 +157,9 @@ async fn request(
     State(state): State<AppState>,
     PlanPath(id): PlanPath,
     Principal(who): Principal,
-    JsonObject(body): JsonObject,
+    body: ContractObject,
 ) -> Result<Response, ApiError> {
+    let body = contract_body(RecordKind::Plan, ops::REQUEST_EXTENSIONS, body)?;
     let intervention = ops::request_intervention(&state, id, Subject::Plan, &body, who).await?;
     let (plan, mut out) = views::read_plan(&state, id).await?;
     out.insert("InterventionId".into(), intervention.id.to_string().into());
@@ -154,9 +186,14 @@ async fn put_child(
     kind: ChildKind,
     RecordPath(plan, id): RecordPath,
     write: WriteRequest,
-    body: &serde_json::Map<String, serde_json::Value>,
+    body: ContractObject,
 ) -> Result<Response, ApiError> {
-    let put = ops::put_record(state, kind, plan, id, body, &write).await?;
+    let extensions = match kind {
+        ChildKind::Rules => CriterionSettings::PROPERTIES,
+        ChildKind::Performance => PerformanceSettings::PROPERTIES,
+    };
+    let body = contract_body(kind.record_kind(), extensions, body)?;
+    let put = ops::put_record(state, kind, plan, id, &body, &write).await?;
     ok_record(state, &put.record).await
 }
 
@@ -165,13 +202,14 @@ async fn request_child(
     kind: ChildKind,
     RecordPath(plan, id): RecordPath,
     who: String,
-    body: &serde_json::Map<String, serde_json::Value>,
+    body: ContractObject,
 ) -> Result<Response, ApiError> {
+    let body = contract_body(kind.record_kind(), ops::REQUEST_EXTENSIONS, body)?;
     let subject = match kind {
         ChildKind::Rules => Subject::Rules(id.clone()),
         ChildKind::Performance => Subject::Performance(id.clone()),
     };
-    let intervention = ops::request_intervention(state, plan, subject, body, who).await?;
+    let intervention = ops::request_intervention(state, plan, subject, &body, who).await?;
     let record = ops::record(state, kind, plan, id).await?;
     let mut out = views::record(state, &record).await?;
     out.insert("InterventionId".into(), intervention.id.to_string().into());
@@ -206,14 +244,14 @@ async fn update_rules(
     path: RecordPath,
     IfMatch(expected): IfMatch,
     Principal(actor): Principal,
-    JsonObject(body): JsonObject,
+    body: ContractObject,
 ) -> Result<Response, ApiError> {
     let write = WriteRequest {
         mode: WriteMode::Merge,
         expected,
         actor,
     };
-    put_child(&state, ChildKind::Rules, path, write, &body).await
+    put_child(&state, ChildKind::Rules, path, write, body).await
 }
 
 /// RqBQ Request manual intervention in the case resolution rules
@@ -228,9 +266,9 @@ async fn request_rules(
     State(state): State<AppState>,
     path: RecordPath,
     Principal(who): Principal,
-    JsonObject(body): JsonObject,
+    body: ContractObject,
 ) -> Result<Response, ApiError> {
-    request_child(&state, ChildKind::Rules, path, who, &body).await
+    request_child(&state, ChildKind::Rules, path, who, body).await
 }
 
 /// ReBQ Retrieve details about the customer case criterion
@@ -264,14 +302,14 @@ async fn update_performance(
     path: RecordPath,
     IfMatch(expected): IfMatch,
     Principal(actor): Principal,
-    JsonObject(body): JsonObject,
+    body: ContractObject,
 ) -> Result<Response, ApiError> {
     let write = WriteRequest {
         mode: WriteMode::Merge,
         expected,
         actor,
     };
-    put_child(&state, ChildKind::Performance, path, write, &body).await
+    put_child(&state, ChildKind::Performance, path, write, body).await
 }
 
 /// RqBQ Request manual intervention in unit performance analysis
@@ -286,9 +324,9 @@ async fn request_performance(
     State(state): State<AppState>,
     path: RecordPath,
     Principal(who): Principal,
-    JsonObject(body): JsonObject,
+    body: ContractObject,
 ) -> Result<Response, ApiError> {
-    request_child(&state, ChildKind::Performance, path, who, &body).await
+    request_child(&state, ChildKind::Performance, path, who, body).await
 }
 
 /// ReBQ Retrieve details about business unit performance assessment activity

@@ -5,8 +5,6 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
 use caseload_domain::events::BatchFormat;
 use caseload_domain::json::{self, JsonError};
@@ -40,16 +38,62 @@ impl FromRequest<AppState> for JsonObject {
             ));
         }
         let bytes = read_body(req, state).await?;
-        match json::parse(&bytes) {
-            Ok(Value::Object(map)) => Ok(Self(map)),
-            Ok(_) => Err(ApiError::bad_request("request body must be a JSON object")),
-            Err(JsonError::Syntax(e)) => Err(ApiError::bad_request(format!(
-                "request body is not valid JSON: {e}"
-            ))),
-            Err(JsonError::Refused(why)) => Err(ApiError::bad_request(format!(
-                "request body refused: {why}"
-            ))),
+        object(json::parse(&bytes)).map(Self)
+    }
+}
+
+fn object(parsed: Result<Value, JsonError>) -> Result<Map<String, Value>, ApiError> {
+    match parsed {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::bad_request("request body must be a JSON object")),
+        Err(JsonError::Syntax(e)) => Err(ApiError::bad_request(format!(
+            "request body is not valid JSON: {e}"
+        ))),
+        Err(JsonError::Refused(why)) => Err(ApiError::bad_request(format!(
+            "request body refused: {why}"
+        ))),
+    }
+}
+
+/// The body of a BIAN write: a JSON object of which the service uses the properties the
+/// contract (or the service) names and ignores the rest, which the contract's schemas allow.
+/// The NUL character is refused only in what is used ([`ContractObject::known`]).
+pub struct ContractObject(Map<String, Value>);
+
+impl FromRequest<AppState> for ContractObject {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        if !is_json(req.headers().get(header::CONTENT_TYPE)) {
+            // The contract documents 400 (not 415) for a request its operations cannot take.
+            return Err(ApiError::bad_request(
+                "request body must be sent as application/json",
+            ));
         }
+        let bytes = read_body(req, state).await?;
+        object(json::parse_keeping_nul(&bytes)).map(Self)
+    }
+}
+
+impl ContractObject {
+    /// The properties `known` accepts; the others are ignored, and counted in the log.
+    pub fn known(self, known: impl Fn(&str) -> bool) -> Result<Map<String, Value>, ApiError> {
+        let mut body = self.0;
+        let before = body.len();
+        body.retain(|name, _| known(name));
+        if body.len() < before {
+            tracing::info!(
+                ignored = before - body.len(),
+                "ignored properties the BIAN contract does not name"
+            );
+        }
+        if json::contains_nul(&Value::Object(body.clone())) {
+            return Err(ApiError::bad_request(format!(
+                "request body refused: {}",
+                json::Refusal::Nul
+            )));
+        }
+        Ok(body)
     }
 }
 
@@ -266,21 +310,17 @@ impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> 
     }
 }
 
-/// The opaque token for "after this key".
+/// The token for "after this key": the key of the page's last item (a plan, record or
+/// request id, or an audit sequence number), so that every token of the documented syntax
+/// names a place in the list and a client can keep one as it is.
 pub fn encode_token(after: &str) -> String {
-    URL_SAFE_NO_PAD.encode(after)
+    after.to_owned()
 }
 
 fn decode_token(token: &str) -> Result<String, ApiError> {
-    let invalid = || ApiError::bad_request("page_token is not valid");
-    if token.len() > 128 {
-        return Err(invalid());
-    }
-    let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
-    let key = String::from_utf8(bytes).map_err(|_| invalid())?;
-    // Keys are plan, record or intervention ids; anything else was not issued here.
-    RecordId::parse(&key).map_err(|_| invalid())?;
-    Ok(key)
+    RecordId::parse(token)
+        .map(|key| key.as_str().to_owned())
+        .map_err(|_| ApiError::bad_request("page_token is not valid: pass NextPageToken as given"))
 }
 
 /// Who is making the request, as recorded on what it changes: `jwt:<sub>`, `key:<id>`, or
@@ -341,7 +381,8 @@ mod tests {
             decode_token(&token).ok().as_deref(),
             Some("0190f2a4-0000-7000-8000-000000000000")
         );
-        assert!(decode_token("not base64!").is_err());
-        assert!(decode_token(&URL_SAFE_NO_PAD.encode("a b")).is_err());
+        assert!(decode_token("not a key!").is_err());
+        assert!(decode_token("..").is_err());
+        assert!(decode_token(&"k".repeat(65)).is_err());
     }
 }

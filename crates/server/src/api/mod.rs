@@ -3,6 +3,7 @@
 //! handlers' annotations (served at `/openapi.json`, browsable at `/docs`).
 
 mod bian;
+mod constraints;
 mod context;
 pub mod error;
 mod extract;
@@ -71,8 +72,8 @@ The BIAN v12 operations at their contract paths, and a REST facade over the same
 )]
 struct ApiDoc;
 
-/// The OpenAPI document and the routes it describes.
-pub fn openapi_router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+/// The OpenAPI document (as served at `/openapi.json`) and the routes it describes.
+pub fn openapi_router() -> (axum::Router<AppState>, serde_json::Value) {
     let (routes, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(bian::routes())
         .merge(rest::routes())
@@ -80,7 +81,7 @@ pub fn openapi_router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .split_for_parts();
     declare_security(&mut openapi);
     idempotency::document(&mut openapi);
-    (routes, openapi)
+    (routes, constraints::document(&openapi))
 }
 
 /// Declares how callers authenticate: a bearer JWT or an API key, on every operation but the
@@ -161,7 +162,7 @@ pub fn router(state: AppState, settings: &Settings) -> axum::Router {
     let authorize = axum::middleware::from_fn_with_state(state.clone(), crate::auth::authorize);
     routes
         .route_layer(authorize)
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
+        .merge(SwaggerUi::new("/docs").external_url_unchecked("/openapi.json", openapi))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(settings.body_limit_bytes))

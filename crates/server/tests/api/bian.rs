@@ -30,6 +30,38 @@ on_both_backends! {
         assert_eq!(got.etag(), "\"1\"");
     }
 
+    async fn bian_bodies_ignore_properties_the_contract_does_not_name_and_the_facade_refuses_them(app: TestApp) {
+        // The contract's schemas leave additionalProperties open: a property it does not name
+        // (even one holding NUL, which the service could not keep) is ignored, not refused.
+        let created = app
+            .post("/CustomerCaseManagement/Create", &json!({
+                "CustomerCaseManagementPlanPeriod": "2027",
+                "CustomerCaseFutureProperty": {"added": "in a later BIAN version"},
+                "": ["x\u{0}y"],
+            }))
+            .await;
+        assert_eq!(created.status, StatusCode::OK, "{}", created.text);
+        let id = created.body["CustomerCaseManagementId"].as_str().expect("id").to_owned();
+        assert!(created.body.get("CustomerCaseFutureProperty").is_none());
+        let updated = app.put(&format!("/CustomerCaseManagement/{id}/Rules/r1/Update"), &json!({
+            "CustomerCaseDecisionCriterion": "refund", "Colour": "red",
+        })).await;
+        assert_eq!(updated.status, StatusCode::OK, "{}", updated.text);
+        assert!(updated.body.get("Colour").is_none());
+
+        // What the service keeps is still checked: NUL, read-only properties, types.
+        let nul = app.put(&format!("/CustomerCaseManagement/{id}/Update"), &json!({"CustomerCaseTrainingPlan": "a\u{0}b"})).await;
+        assert!(nul.assert_error(400).contains("NUL"));
+        let owned = app.put(&format!("/CustomerCaseManagement/{id}/Update"), &json!({"Version": 7})).await;
+        assert!(owned.assert_error(400).contains("read-only"));
+
+        // The facade refuses an unknown property, naming it.
+        let facade = app.put(&format!("/customer-case-management/{id}"), &json!({"Colour": "red"})).await;
+        assert!(facade.assert_error(400).contains("Colour"));
+        let plan = app.get(&format!("/CustomerCaseManagement/{id}/Retrieve")).await;
+        assert_eq!(plan.body["CustomerCaseManagementPlan"]["Version"], 1, "nothing refused changed it");
+    }
+
     async fn update_changes_the_properties_given_and_keeps_the_others(app: TestApp) {
         let id = app.create_plan(&json!({"CustomerCaseManagementPlanPeriod": "2027", "CustomerCaseResourcePlan": "12 agents"})).await;
         let updated = app.put(&format!("/CustomerCaseManagement/{id}/Update"), &json!({"CustomerCaseResourcePlan": "14 agents"})).await;

@@ -149,6 +149,12 @@ async fn backtest(
         .into_response())
 }
 
+/// A page token of a version list: the version the page continues below, 1 to 9 digits
+/// (as the OpenAPI document says).
+fn is_version_token(token: &str) -> bool {
+    (1..=9).contains(&token.len()) && token.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// List the versions of a criterion, newest first, with what changed in each
 #[utoipa::path(
     get, path = "/customer-case-management/{id}/rules/{rulesid}/versions", tag = TAG,
@@ -164,7 +170,7 @@ async fn versions(
     if request
         .after
         .as_deref()
-        .is_some_and(|a| a.parse::<u32>().is_err())
+        .is_some_and(|a| !is_version_token(a))
     {
         return Err(ApiError::bad_request("page_token is not valid"));
     }

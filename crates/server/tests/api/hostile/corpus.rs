@@ -228,13 +228,13 @@ pub fn corpus(t: &Targets) -> Vec<Case> {
         case("%00 in rule id", "GET", format!("/CustomerCaseManagement/{p}/Rules/r%00/Retrieve")),
         case("CRLF in rule id", "PUT", format!("/customer-case-management/{p}/rules/r%0D%0Aset-cookie:x")).json("{}"),
         // SQL and script fragments.
-        case("SQL in a property name", "POST", create).json(r#"{"CustomerCaseTrainingPlan' OR 1=1 --": "x"}"#),
+        case("SQL in a property name", "POST", "/customer-case-management").json(r#"{"CustomerCaseTrainingPlan' OR 1=1 --": "x"}"#),
         case("SQL in a plan id", "GET", "/CustomerCaseManagement/'%20OR%201=1%20--/Retrieve").expect(&[404]),
         case("SQL in a rule id", "PUT", format!("/CustomerCaseManagement/{p}/Rules/r1;%20DROP%20TABLE%20plans/Update")).json("{}"),
-        case("SQL in a page token", "GET", "/customer-case-management?page_token=JyBPUiAxPTEgLS0"),
+        case("SQL in a page token", "GET", "/customer-case-management?page_token=%27%20OR%201%3D1%20--"),
         case("SQL in a status filter", "GET", format!("{facade}/requests?status=open'%20OR%20'1'='1")),
         case("SQL in an expression", "PUT", rule.as_str()).json(r#"{"Expression": "1 == 1; DROP TABLE plans"}"#),
-        case("script as a property name", "PUT", update.as_str()).json(r#"{"<script>alert(1)</script>": "x"}"#),
+        case("script as a property name", "PUT", facade.as_str()).json(r#"{"<script>alert(1)</script>": "x"}"#),
         case("script in a plan id", "GET", "/customer-case-management/%3Cscript%3Ealert(1)%3C%2Fscript%3E").expect(&[404]),
         case("script as a status", "PATCH", request.as_str()).json(r#"{"Status": "<script>alert(1)</script>"}"#),
         // Path traversal and encoded slashes.
