@@ -20,7 +20,7 @@ use caseload_store::audit::{REQUEST, RequestContext, current_request};
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -117,9 +117,10 @@ impl IdempotencyKey {
     }
 }
 
-/// The middleware: answers a keyed POST to one of [`ROUTES`] from its key when it can, else
-/// runs it and keeps its response.
-pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// Answers a keyed POST to one of [`ROUTES`] from its key when it can, else runs it and
+/// keeps its response. Run by [`crate::auth::authorize`] once the caller is known (one layer
+/// for both, as each layer costs every request).
+pub async fn guard(state: AppState, req: Request, next: Next) -> Response {
     if req.method() != Method::POST {
         return next.run(req).await;
     }

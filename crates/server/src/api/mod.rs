@@ -23,7 +23,6 @@ use axum::response::{IntoResponse, Response};
 use caseload_store::Database;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 use utoipa::OpenApi;
@@ -130,23 +129,16 @@ fn declare_security(openapi: &mut utoipa::openapi::OpenApi) {
 /// The whole service: routes, docs, and the middleware every request passes through.
 pub fn router(state: AppState, settings: &Settings) -> axum::Router {
     let (routes, openapi) = openapi_router();
-    let routes = routes.route_layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        idempotency::guard,
-    ));
-    // The FAPI interaction id identifies a request end to end: kept when the client sends one,
-    // minted otherwise, returned on every response and on every log line of the request.
-    let request_id = axum::http::HeaderName::from_static("x-fapi-interaction-id");
+    // Outermost, the interaction id (context.rs); inside it, the trace span that writes the
+    // id on every log line of the request.
     let middleware = ServiceBuilder::new()
-        .layer(axum::middleware::from_fn(refuse_malformed_interaction_id))
-        .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
-        .layer(axum::middleware::from_fn(context::in_request_context))
+        .layer(axum::middleware::from_fn(context::interaction))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<Body>| {
                     let id = req
                         .headers()
-                        .get("x-fapi-interaction-id")
+                        .get(context::INTERACTION_ID)
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or("-");
                     // The path only: query strings may carry tokens.
@@ -154,7 +146,6 @@ pub fn router(state: AppState, settings: &Settings) -> axum::Router {
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
-        .layer(PropagateRequestIdLayer::new(request_id))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
         }))
@@ -217,62 +208,4 @@ async fn error_body(mut response: Response) -> Response {
     );
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(body))
-}
-
-/// The longest interaction id kept: room for a UUID (FAPI's form) and most trace ids.
-const MAX_INTERACTION_ID_CHARS: usize = 128;
-
-/// A client's interaction id is echoed on the response and written on every log line of the
-/// request, so it must be one id: 1 to 128 letters, digits or `-._~:+/=`. Anything else (10 KB
-/// of text, bytes that are not ASCII, markup, two ids) is refused here, before it reaches a
-/// log or a handler, with a 400 under an id of our own.
-async fn refuse_malformed_interaction_id(
-    request: Request<Body>,
-    next: axum::middleware::Next,
-) -> Response {
-    let mut given = request.headers().get_all("x-fapi-interaction-id").iter();
-    let well_formed = match (given.next(), given.next()) {
-        (None, _) => true,
-        (Some(id), None) => is_interaction_id(id.as_bytes()),
-        (Some(_), Some(_)) => false,
-    };
-    if well_formed {
-        return next.run(request).await;
-    }
-    tracing::info!(method = %request.method(), path = %request.uri().path(), "refused a malformed x-fapi-interaction-id");
-    let mut response = ApiError::bad_request(format!(
-        "x-fapi-interaction-id must be one id of 1 to {MAX_INTERACTION_ID_CHARS} letters, digits or -._~:+/="
-    ))
-    .into_response();
-    if let Ok(ours) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
-        response.headers_mut().insert("x-fapi-interaction-id", ours);
-    }
-    response
-}
-
-fn is_interaction_id(id: &[u8]) -> bool {
-    (1..=MAX_INTERACTION_ID_CHARS).contains(&id.len())
-        && id
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._~:+/=".contains(b))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn interaction_ids_are_short_plain_tokens() {
-        for good in [
-            "trace-abc-123",
-            "0190f2a4-0000-7000-8000-000000000000",
-            "a:b/c+d=",
-            &"i".repeat(128),
-        ] {
-            assert!(is_interaction_id(good.as_bytes()), "{good}");
-        }
-        for bad in ["", "a b", "<script>", "id\u{ff}", &"i".repeat(129)] {
-            assert!(!is_interaction_id(bad.as_bytes()), "{bad}");
-        }
-    }
 }

@@ -295,7 +295,7 @@ pub fn quota(rate: u32, burst: u32) -> Option<(NonZeroU32, NonZeroU32)> {
 
 /// Lets a request through to its route only with credentials that verify, the scope the
 /// route needs, access to the plan in its path, and allowance left; puts the [`Principal`]
-/// into the request for the handlers.
+/// into the request for the handlers, and hands it to the idempotency guard.
 pub async fn authorize(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let route = req
         .extensions()
@@ -341,7 +341,7 @@ pub async fn authorize(State(state): State<AppState>, req: Request, next: Next) 
     }
     tracing::Span::current().record("principal", principal.subject.as_str());
     req.extensions_mut().insert(principal);
-    next.run(req).await
+    crate::api::idempotency::guard(state, req, next).await
 }
 
 /// The plan id in a request's path, if its route has one and it is well formed (a malformed
