@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 use super::AppState;
 use super::error::ApiError;
 
-/// A request body that is a JSON object, sent as `application/json`.
+/// A request body of the REST facade that is a JSON object, sent as `application/json`.
 pub struct JsonObject(pub Map<String, Value>);
 
 impl FromRequest<AppState> for JsonObject {
@@ -25,15 +25,10 @@ impl FromRequest<AppState> for JsonObject {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
         if !is_json(req.headers().get(header::CONTENT_TYPE)) {
-            // The BIAN contract's operations document 400 (not 415) for a request they cannot
-            // take; the facade says exactly what is wrong.
-            let status = if req.uri().path().starts_with("/CustomerCaseManagement/") {
-                StatusCode::BAD_REQUEST
-            } else {
-                StatusCode::UNSUPPORTED_MEDIA_TYPE
-            };
+            // The BIAN operations take [`ContractObject`], which answers 400 as their contract
+            // documents; the facade says exactly what is wrong.
             return Err(ApiError::new(
-                status,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "request body must be sent as application/json",
             ));
         }
