@@ -47,10 +47,16 @@ std::thread_local! {
 /// Parses like [`parse`], but keeps the NUL character: for a body of which only some
 /// properties are used and the rest ignored. Check what is kept with [`contains_nul`].
 pub fn parse_keeping_nul(bytes: &[u8]) -> Result<Value, JsonError> {
+    /// Clears the flag however the parse ends.
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            KEEP_NUL.with(|keep| keep.set(false));
+        }
+    }
     KEEP_NUL.with(|keep| keep.set(true));
-    let parsed = parse(bytes);
-    KEEP_NUL.with(|keep| keep.set(false));
-    parsed
+    let _reset = Reset;
+    parse(bytes)
 }
 
 /// Whether a string or a property name in `value` holds the NUL character.

@@ -60,8 +60,45 @@ fn contract_body(
     body.known(|name| {
         kind.field_names().contains(&name)
             || extensions.contains(&name)
-            || RecordKind::read_only_names().contains(&name)
+            || owned_names(kind).contains(&name)
     })
+}
+
+/// The properties the service owns on each kind's records (all read-only); another kind's
+/// are as unknown here as any other name.
+pub(super) fn owned_names(kind: RecordKind) -> &'static [&'static str] {
+    const COMMON: [&str; 5] = [
+        "CustomerCaseManagementId",
+        "Version",
+        "CreatedAt",
+        "UpdatedAt",
+        "OpenInterventions",
+    ];
+    match kind {
+        RecordKind::Plan => &[
+            COMMON[0],
+            COMMON[1],
+            COMMON[2],
+            COMMON[3],
+            COMMON[4],
+            "BusinessUnit",
+        ],
+        RecordKind::Rules => &[
+            COMMON[0], COMMON[1], COMMON[2], COMMON[3], COMMON[4], "RulesId", "History", "Analysis",
+        ],
+        RecordKind::Performance => &[
+            COMMON[0],
+            COMMON[1],
+            COMMON[2],
+            COMMON[3],
+            COMMON[4],
+            "PerformanceId",
+            "Annotations",
+            "Window",
+            "Statistics",
+            "Projections",
+        ],
+    }
 }
 
 type JsonMap = serde_json::Map<String, serde_json::Value>;

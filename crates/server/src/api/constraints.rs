@@ -20,6 +20,9 @@ use serde_json::{Map, Value, json};
 /// Record ids (criteria, performance records, page tokens): what `RecordId::parse` takes.
 const RECORD_ID_PATTERN: &str = "^[A-Za-z0-9._~-]*[A-Za-z0-9_~-][A-Za-z0-9._~-]*$";
 
+/// A team or skill name: not only white space (which is trimmed away), no NUL.
+const NAME_PATTERN: &str = "^[^\\u0000]*[^\\s\\u0000\\u0085][^\\u0000]*$";
+
 /// Text the service stores: anything but the NUL character, which neither backend keeps.
 const TEXT_PATTERN: &str = "^[^\\u0000]*$";
 
@@ -143,9 +146,17 @@ fn request_body(path: &str, method: &str, components: &Map<String, Value>) -> Op
         schema
     };
     let body = match (method, path) {
-        ("post", "/customer-case-management") | ("put", "/customer-case-management/{id}") => {
-            closed("CustomerCaseManagementPlan")
+        ("post", "/customer-case-management") => {
+            let mut plan = closed("CustomerCaseManagementPlan");
+            // Named when the plan is created (and only then): one of the caller's units.
+            plan["properties"]["BusinessUnit"] = json!({
+                "type": ["string", "null"],
+                "pattern": "^[A-Za-z0-9._-]{1,64}$",
+                "description": "The business unit the plan belongs to: one the caller reaches; by default its only one, or `default` for a caller that reaches all."
+            });
+            plan
         }
+        ("put", "/customer-case-management/{id}") => closed("CustomerCaseManagementPlan"),
         ("put", "/customer-case-management/{id}/rules/{rulesid}") => closed("Rules"),
         ("put", "/customer-case-management/{id}/performances/{performanceid}") => {
             closed("Performance")
@@ -195,22 +206,36 @@ fn request_body(path: &str, method: &str, components: &Map<String, Value>) -> Op
                 "additionalProperties": false
             })
         }
-        ("post", "/customer-case-management/{id}/rules/{rulesid}/backtests") => json!({
-            "type": "object",
-            "description": "Proposed settings to compare with the criterion's own on its recorded cases: `Parameters` and/or `Expression`, with the other settings of a criterion if they change too.",
-            "minProperties": 1,
-            "properties": {
-                "Expression": {"type": "string", "maxLength": 2000, "description": "A CEL expression that compiles."},
-                "Parameters": {"type": "object"},
-                "Decision": {"type": ["string", "null"]},
-                "Otherwise": {"type": ["string", "null"]},
-                "AmountFact": {"type": ["string", "null"]}
-            },
-            "additionalProperties": false
-        }),
+        ("post", "/customer-case-management/{id}/rules/{rulesid}/backtests") => {
+            let mut body = criterion_settings();
+            body["description"] = json!(
+                "Proposed settings to compare with the criterion's own on its recorded cases: `Parameters` and/or `Expression`, with the other settings if they change too."
+            );
+            body["anyOf"] = json!([{"required": ["Parameters"]}, {"required": ["Expression"]}]);
+            body
+        }
         _ => return None,
     };
     Some(body)
+}
+
+/// A criterion's settings, as a back-test proposes them.
+fn criterion_settings() -> Value {
+    let one_line = json!({
+        "type": ["string", "null"], "minLength": 1, "maxLength": 200,
+        "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    });
+    json!({
+        "type": "object",
+        "properties": {
+            "Expression": {"type": ["string", "null"], "description": "A CEL expression that compiles."},
+            "Parameters": {"type": ["object", "null"], "description": "Named values the expression uses; strings hold no NUL."},
+            "Decision": one_line,
+            "Otherwise": one_line,
+            "Priority": {"type": ["integer", "null"], "minimum": -1_000_000, "maximum": 1_000_000}
+        },
+        "additionalProperties": false
+    })
 }
 
 fn amount() -> Value {
@@ -255,6 +280,9 @@ fn bian_request(kind: RecordKind) -> Value {
     let text = json!({"type": ["string", "null"], "maxLength": MAX_FIELD_CHARS});
     properties.insert("Reason".into(), text.clone());
     properties.insert("RequestedAction".into(), text);
+    for name in super::bian::owned_names(kind) {
+        properties.insert((*name).into(), json!({"readOnly": true}));
+    }
     json!({"type": "object", "properties": properties})
 }
 
@@ -303,7 +331,33 @@ fn constrain_component(name: &str, schema: &mut Value) {
         }
     }
     match name {
+        "Rules" => {
+            let settings = criterion_settings();
+            for property in [
+                "Expression",
+                "Parameters",
+                "Decision",
+                "Otherwise",
+                "Priority",
+            ] {
+                if let Some(value) = properties.get_mut(property) {
+                    let description = value.get("description").cloned();
+                    *value = settings["properties"][property].clone();
+                    if let Some(description) = description {
+                        value["description"] = description;
+                    }
+                }
+            }
+        }
         "CustomerCaseManagementPlan" => {
+            properties.insert(
+                "BusinessUnit".into(),
+                json!({
+                    "type": "string",
+                    "readOnly": true,
+                    "description": "Extension: the business unit the plan belongs to (named at creation)."
+                }),
+            );
             for (property, shape) in [
                 ("ServiceLevelTargets", service_level_targets()),
                 ("BusinessCalendar", business_calendar()),
@@ -331,6 +385,7 @@ fn service_level_targets() -> Value {
     let hours = json!({"type": "number", "exclusiveMinimum": 0, "maximum": MAX_TARGET_HOURS});
     json!({
         "type": ["object", "null"],
+        "description": "Targets by priority: low, normal, high, urgent (case does not matter).",
         "propertyNames": {"enum": ["low", "normal", "high", "urgent"]},
         "additionalProperties": {
             "type": "object",
@@ -353,12 +408,15 @@ fn business_calendar() -> Value {
             "TimeZone": {"type": ["string", "null"], "description": "An IANA time-zone name, e.g. `Europe/Berlin`; UTC by default."},
             "WorkingHours": {
                 "type": ["array", "null"],
+                "minItems": 1,
                 "items": {
                     "type": "object",
                     "required": ["Days", "From", "To"],
                     "properties": {
                         "Days": {
                             "type": "array",
+                            "minItems": 1,
+                            "description": "Day names (case does not matter), at least one.",
                             "items": {"enum": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]}
                         },
                         "From": time,
@@ -390,14 +448,14 @@ fn resource_plan() -> Value {
                     "type": "object",
                     "required": ["Team", "Agents", "ProductiveHoursPerDay", "Shrinkage"],
                     "properties": {
-                        "Team": {"type": "string", "minLength": 1, "maxLength": MAX_NAME_CHARS, "pattern": "\\S"},
+                        "Team": {"type": "string", "minLength": 1, "maxLength": MAX_NAME_CHARS, "pattern": NAME_PATTERN},
                         "Agents": {"type": "number", "minimum": 0, "maximum": MAX_AGENTS},
                         "ProductiveHoursPerDay": {"type": "number", "exclusiveMinimum": 0, "maximum": 24},
                         "Shrinkage": {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
                         "Skills": {
                             "type": ["array", "null"],
                             "maxItems": MAX_SKILLS,
-                            "items": {"type": "string", "minLength": 1, "maxLength": MAX_NAME_CHARS, "pattern": "\\S"}
+                            "items": {"type": "string", "minLength": 1, "maxLength": MAX_NAME_CHARS, "pattern": NAME_PATTERN}
                         }
                     },
                     "additionalProperties": false
