@@ -9,7 +9,7 @@ use caseload_domain::{
     NewBacktest, NewEvaluation, Page, PageRequest, PlanId, RecordId, Timestamp,
 };
 
-use super::{PgStore, audit::append, lock_plan, require_rules};
+use super::{PgStore, audit::append, lock_plan, made_under_key, require_rules};
 use crate::audit::{self, AuditAction, Entry, Origin};
 use crate::rows::{BacktestRow, EvaluationRow, missing_evaluation};
 use crate::{EvaluationStore, StoreError, paginate};
@@ -29,16 +29,11 @@ impl EvaluationStore for PgStore {
         let mut tx = self.begin().await?;
         lock_plan(&mut tx, new.plan_id).await?;
         require_rules(&mut tx, new.plan_id, &new.rules_id, true).await?;
-        if let Some(key) = &origin.request_key {
-            let created: Option<EvaluationRow> = sqlx::query_as(&format!(
-                "SELECT {EVALUATION_COLUMNS} FROM evaluations WHERE request_key = $1"
-            ))
-            .bind(key)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(row) = created {
-                return row.try_into();
-            }
+        let key = origin.request_key.as_deref();
+        if let Some(row) =
+            made_under_key::<EvaluationRow>(&mut tx, "evaluations", EVALUATION_COLUMNS, key).await?
+        {
+            return row.try_into();
         }
         let row: EvaluationRow = sqlx::query_as(&format!(
             "INSERT INTO evaluations (id, plan_id, rules_id, rules_version, case_id, facts, \
@@ -204,16 +199,11 @@ impl EvaluationStore for PgStore {
         let mut tx = self.begin().await?;
         lock_plan(&mut tx, new.plan_id).await?;
         require_rules(&mut tx, new.plan_id, &new.rules_id, true).await?;
-        if let Some(key) = &origin.request_key {
-            let created: Option<BacktestRow> = sqlx::query_as(&format!(
-                "SELECT {BACKTEST_COLUMNS} FROM backtests WHERE request_key = $1"
-            ))
-            .bind(key)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(row) = created {
-                return row.try_into();
-            }
+        let key = origin.request_key.as_deref();
+        if let Some(row) =
+            made_under_key::<BacktestRow>(&mut tx, "backtests", BACKTEST_COLUMNS, key).await?
+        {
+            return row.try_into();
         }
         let row: BacktestRow = sqlx::query_as(&format!(
             "INSERT INTO backtests (id, plan_id, rules_id, rules_version, proposal, report, \

@@ -10,7 +10,7 @@ use caseload_domain::{
 };
 use sqlx::PgConnection;
 
-use super::{PgStore, audit::append, lock_plan, plan_exists};
+use super::{PgStore, audit::append, lock_plan, made_under_key, plan_exists};
 use crate::audit::{self, AuditAction, Entry, Origin};
 use crate::rows::{
     InterventionRow, TransitionRow, missing_intervention, missing_plan, missing_record, table,
@@ -59,16 +59,12 @@ impl InterventionStore for PgStore {
                 return Err(missing_record(kind, new.plan_id, id));
             }
         }
-        if let Some(key) = &origin.request_key {
-            let created: Option<InterventionRow> = sqlx::query_as(&format!(
-                "SELECT {INTERVENTION_COLUMNS} FROM interventions WHERE request_key = $1"
-            ))
-            .bind(key)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(row) = created {
-                return Intervention::try_from(row);
-            }
+        let key = origin.request_key.as_deref();
+        if let Some(row) =
+            made_under_key::<InterventionRow>(&mut tx, "interventions", INTERVENTION_COLUMNS, key)
+                .await?
+        {
+            return Intervention::try_from(row);
         }
         let id = InterventionId::new();
         let now = Timestamp::now();

@@ -66,6 +66,29 @@ fn merge_sql(mode: WriteMode, column: &str, value: &str) -> String {
 }
 
 /// Whether the plan exists.
+/// What a create under the request key `key` already made in `table`, read with `columns`:
+/// the creation guard (migrations 0008 and 0009). A create run again under the key (its first
+/// response lost, or the key expired) returns that instead of making another.
+async fn made_under_key<R>(
+    conn: &mut PgConnection,
+    table: &str,
+    columns: &str,
+    key: Option<&str>,
+) -> Result<Option<R>, StoreError>
+where
+    R: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
+    let Some(key) = key else {
+        return Ok(None);
+    };
+    Ok(sqlx::query_as(&format!(
+        "SELECT {columns} FROM {table} WHERE request_key = $1"
+    ))
+    .bind(key)
+    .fetch_optional(conn)
+    .await?)
+}
+
 async fn plan_exists(conn: &mut PgConnection, id: PlanId) -> Result<bool, StoreError> {
     let found: Option<i32> = sqlx::query_scalar("SELECT 1 FROM plans WHERE id = $1")
         .bind(id.to_string())

@@ -7,7 +7,7 @@ use caseload_domain::{
     Change, Fields, Page, PageRequest, Plan, PlanId, RecordMeta, Timestamp, Version,
 };
 
-use super::{PgStore, audit::append, merge_sql};
+use super::{PgStore, audit::append, made_under_key, merge_sql};
 use crate::audit::{self, AuditAction, Entry, Origin};
 use crate::rows::{PlanRow, missing_plan};
 use crate::{BusinessUnits, PlanStore, StoreError, paginate};
@@ -28,16 +28,9 @@ impl PlanStore for PgStore {
         let id = PlanId::new();
         let now = Timestamp::now();
         let mut tx = self.begin().await?;
-        if let Some(key) = &origin.request_key {
-            let created: Option<PlanRow> = sqlx::query_as(&format!(
-                "SELECT {PLAN_COLUMNS} FROM plans WHERE request_key = $1"
-            ))
-            .bind(key)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(row) = created {
-                return row.try_into();
-            }
+        let key = origin.request_key.as_deref();
+        if let Some(row) = made_under_key::<PlanRow>(&mut tx, "plans", PLAN_COLUMNS, key).await? {
+            return row.try_into();
         }
         sqlx::query(
             "INSERT INTO plans (id, fields, extensions, version, created_at, updated_at, \

@@ -24,6 +24,27 @@ use crate::{Put, StatusChange, StoreError};
 
 type Refusable<T> = rusqlite::Result<Result<T, StoreError>>;
 
+/// What a create under the request key of `origin` already made in `table`, read with
+/// `columns` into `row`: the creation guard (migrations 0008 and 0009). A create run again
+/// under the key (its first response lost, or the key expired) returns that instead of
+/// making another.
+fn made_under_key<R>(
+    conn: &Connection,
+    table: &str,
+    columns: &str,
+    origin: &Origin,
+    row: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<R>,
+) -> rusqlite::Result<Option<R>> {
+    let Some(key) = &origin.request_key else {
+        return Ok(None);
+    };
+    conn.prepare_cached(&format!(
+        "SELECT {columns} FROM {table} WHERE request_key = ?1"
+    ))?
+    .query_row([key], row)
+    .optional()
+}
+
 pub(crate) fn create_plan(
     conn: &Connection,
     fields: &Fields,
@@ -31,17 +52,9 @@ pub(crate) fn create_plan(
     business_unit: &str,
     origin: &Origin,
 ) -> Refusable<Plan> {
-    if let Some(key) = &origin.request_key {
-        let created = conn
-            .prepare_cached(
-                "SELECT id, fields, version, created_at, updated_at, extensions, business_unit \
-                 FROM plans WHERE request_key = ?1",
-            )?
-            .query_row([key], reads::plan_row)
-            .optional()?;
-        if let Some(row) = created {
-            return Ok(Plan::try_from(row));
-        }
+    let columns = "id, fields, version, created_at, updated_at, extensions, business_unit";
+    if let Some(row) = made_under_key(conn, "plans", columns, origin, reads::plan_row)? {
+        return Ok(Plan::try_from(row));
     }
     let id = PlanId::new();
     let now = Timestamp::now();
@@ -285,14 +298,11 @@ pub(crate) fn create_intervention(
     if let Err(missing) = subject_exists(conn, new.plan_id, &new.subject)? {
         return Ok(Err(missing));
     }
-    if let Some(key) = &origin.request_key {
-        let created: Option<String> = conn
-            .prepare_cached("SELECT id FROM interventions WHERE request_key = ?1")?
-            .query_row([key], |r| r.get(0))
-            .optional()?;
-        if let Some(id) = created.and_then(|id| InterventionId::parse(&id).ok()) {
-            return Ok(reads::intervention_with_history(conn, new.plan_id, id)?.map(|(i, _)| i));
-        }
+    let made = made_under_key(conn, "interventions", "id", origin, |r| {
+        r.get::<_, String>(0)
+    })?;
+    if let Some(id) = made.and_then(|id| InterventionId::parse(&id).ok()) {
+        return Ok(reads::intervention_with_history(conn, new.plan_id, id)?.map(|(i, _)| i));
     }
     let id = InterventionId::new();
     let now = Timestamp::now();
@@ -393,16 +403,15 @@ pub(crate) fn record_evaluation(
     {
         return Ok(Err(missing));
     }
-    if let Some(key) = &origin.request_key {
-        let created = conn
-            .prepare_cached(&format!(
-                "SELECT {EVALUATION_COLUMNS} FROM evaluations WHERE request_key = ?1"
-            ))?
-            .query_row([key], reads::evaluation_row)
-            .optional()?;
-        if let Some(row) = created {
-            return Ok(EvaluationRecord::try_from(row));
-        }
+    let made = made_under_key(
+        conn,
+        "evaluations",
+        EVALUATION_COLUMNS,
+        origin,
+        reads::evaluation_row,
+    )?;
+    if let Some(row) = made {
+        return Ok(EvaluationRecord::try_from(row));
     }
     let id = EvaluationId::new();
     let now = Timestamp::now();
@@ -509,16 +518,15 @@ pub(crate) fn save_backtest(
     {
         return Ok(Err(missing));
     }
-    if let Some(key) = &origin.request_key {
-        let created = conn
-            .prepare_cached(&format!(
-                "SELECT {BACKTEST_COLUMNS} FROM backtests WHERE request_key = ?1"
-            ))?
-            .query_row([key], reads::backtest_row)
-            .optional()?;
-        if let Some(row) = created {
-            return Ok(BacktestRecord::try_from(row));
-        }
+    let made = made_under_key(
+        conn,
+        "backtests",
+        BACKTEST_COLUMNS,
+        origin,
+        reads::backtest_row,
+    )?;
+    if let Some(row) = made {
+        return Ok(BacktestRecord::try_from(row));
     }
     let id = BacktestId::new();
     let now = Timestamp::now();
