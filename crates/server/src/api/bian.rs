@@ -4,8 +4,6 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use caseload_domain::analytics::PerformanceSettings;
-use caseload_domain::criterion::CriterionSettings;
 use caseload_domain::{ChildKind, ChildRecord, RecordKind, Subject, WriteMode};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -23,14 +21,6 @@ use super::{AppState, ops};
 const PLAN_TAG: &str = "CR - CustomerCaseManagementPlan";
 const RULES_TAG: &str = "BQ - Rules";
 const PERFORMANCE_TAG: &str = "BQ - Performance";
-
-/// The extension properties of a plan body: goals, calendar, resource plan, business unit.
-const PLAN_EXTENSIONS: [&str; 4] = [
-    caseload_domain::plan::PROPERTIES[0],
-    caseload_domain::plan::PROPERTIES[1],
-    caseload_domain::plan::PROPERTIES[2],
-    "BusinessUnit",
-];
 
 /// The BIAN routes.
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -64,34 +54,35 @@ fn contract_body(
     })
 }
 
-/// The properties the service owns on each kind's records (all read-only); another kind's
-/// are as unknown here as any other name.
+/// The properties the service owns on each kind's records (all read-only; a plan's
+/// `BusinessUnit` is named once, at creation); another kind's are as unknown here as any
+/// other name.
 pub(super) fn owned_names(kind: RecordKind) -> &'static [&'static str] {
-    const COMMON: [&str; 5] = [
-        "CustomerCaseManagementId",
-        "Version",
-        "CreatedAt",
-        "UpdatedAt",
-        "OpenInterventions",
-    ];
     match kind {
         RecordKind::Plan => &[
-            COMMON[0],
-            COMMON[1],
-            COMMON[2],
-            COMMON[3],
-            COMMON[4],
+            "CustomerCaseManagementId",
+            "Version",
+            "CreatedAt",
+            "UpdatedAt",
+            "OpenInterventions",
             "BusinessUnit",
         ],
         RecordKind::Rules => &[
-            COMMON[0], COMMON[1], COMMON[2], COMMON[3], COMMON[4], "RulesId", "History", "Analysis",
+            "CustomerCaseManagementId",
+            "Version",
+            "CreatedAt",
+            "UpdatedAt",
+            "OpenInterventions",
+            "RulesId",
+            "History",
+            "Analysis",
         ],
         RecordKind::Performance => &[
-            COMMON[0],
-            COMMON[1],
-            COMMON[2],
-            COMMON[3],
-            COMMON[4],
+            "CustomerCaseManagementId",
+            "Version",
+            "CreatedAt",
+            "UpdatedAt",
+            "OpenInterventions",
             "PerformanceId",
             "Annotations",
             "Window",
@@ -140,7 +131,7 @@ async fn create(
     Caller(caller): Caller,
     body: ContractObject,
 ) -> Result<Response, ApiError> {
-    let body = contract_body(RecordKind::Plan, &PLAN_EXTENSIONS, body)?;
+    let body = contract_body(RecordKind::Plan, &caseload_domain::plan::PROPERTIES, body)?;
     let plan = ops::create_plan(&state, &caller, &body).await?;
     // A plan just created has no intervention requests yet.
     let out = views::plan_with(&plan, 0);
@@ -174,7 +165,7 @@ async fn update(
         expected,
         actor,
     };
-    let body = contract_body(RecordKind::Plan, &PLAN_EXTENSIONS, body)?;
+    let body = contract_body(RecordKind::Plan, &caseload_domain::plan::PROPERTIES, body)?;
     let plan = ops::update_plan(&state, id, &body, &write).await?;
     ok_plan(&state, &plan).await
 }
@@ -225,11 +216,7 @@ async fn put_child(
     write: WriteRequest,
     body: ContractObject,
 ) -> Result<Response, ApiError> {
-    let extensions = match kind {
-        ChildKind::Rules => CriterionSettings::PROPERTIES,
-        ChildKind::Performance => PerformanceSettings::PROPERTIES,
-    };
-    let body = contract_body(kind.record_kind(), extensions, body)?;
+    let body = contract_body(kind.record_kind(), ops::settings_properties(kind), body)?;
     let put = ops::put_record(state, kind, plan, id, &body, &write).await?;
     ok_record(state, &put.record).await
 }

@@ -23,6 +23,9 @@ const RECORD_ID_PATTERN: &str = "^[A-Za-z0-9._~-]*[A-Za-z0-9_~-][A-Za-z0-9._~-]*
 /// A team or skill name: not only white space (which is trimmed away), no NUL.
 const NAME_PATTERN: &str = "^[^\\u0000]*[^\\s\\u0000\\u0085][^\\u0000]*$";
 
+/// One line of text: no control characters, not only white space.
+const ONE_LINE_PATTERN: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$";
+
 /// Text the service stores: anything but the NUL character, which neither backend keeps.
 const TEXT_PATTERN: &str = "^[^\\u0000]*$";
 
@@ -184,7 +187,7 @@ fn request_body(path: &str, method: &str, components: &Map<String, Value>) -> Op
             "required": ["Status"],
             "properties": {
                 "Status": {"type": "string", "enum": statuses()},
-                "Comment": {"type": ["string", "null"], "maxLength": MAX_FIELD_CHARS}
+                "Comment": optional_text()
             },
             "additionalProperties": false
         }),
@@ -198,7 +201,7 @@ fn request_body(path: &str, method: &str, components: &Map<String, Value>) -> Op
                 "properties": {
                     "Outcome": {
                         "type": "string", "minLength": 1, "maxLength": 100,
-                        "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$",
+                        "pattern": ONE_LINE_PATTERN,
                         "description": "1 to 100 characters, not only spaces, no control characters, e.g. `upheld`."
                     },
                     "Amount": amount()
@@ -223,7 +226,7 @@ fn request_body(path: &str, method: &str, components: &Map<String, Value>) -> Op
 fn criterion_settings() -> Value {
     let one_line = json!({
         "type": ["string", "null"], "minLength": 1, "maxLength": 200,
-        "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+        "pattern": ONE_LINE_PATTERN
     });
     json!({
         "type": "object",
@@ -277,13 +280,17 @@ fn evaluation(recordable: bool) -> Value {
 /// what is wanted. Other properties (a plan's settings among them) are ignored.
 fn bian_request(kind: RecordKind) -> Value {
     let mut properties = bian_strings(kind);
-    let text = json!({"type": ["string", "null"], "maxLength": MAX_FIELD_CHARS});
-    properties.insert("Reason".into(), text.clone());
-    properties.insert("RequestedAction".into(), text);
+    properties.insert("Reason".into(), optional_text());
+    properties.insert("RequestedAction".into(), optional_text());
     for name in super::bian::owned_names(kind) {
         properties.insert((*name).into(), json!({"readOnly": true}));
     }
     json!({"type": "object", "properties": properties})
+}
+
+/// Optional free text, as long as a BIAN string may be.
+fn optional_text() -> Value {
+    json!({"type": ["string", "null"], "maxLength": MAX_FIELD_CHARS})
 }
 
 /// The BIAN string properties of a record kind.
@@ -302,12 +309,11 @@ fn bian_strings(kind: RecordKind) -> Map<String, Value> {
 /// A facade request body: why, what is wanted, and the subject's BIAN properties it is about.
 fn new_request(kind: RecordKind) -> Value {
     let details = bian_strings(kind);
-    let text = json!({"type": ["string", "null"], "maxLength": MAX_FIELD_CHARS});
     json!({
         "type": "object",
         "properties": {
-            "Reason": text,
-            "RequestedAction": text,
+            "Reason": optional_text(),
+            "RequestedAction": optional_text(),
             "Details": {
                 "type": ["object", "null"],
                 "description": "BIAN properties of the subject that the request is about.",
@@ -333,20 +339,12 @@ fn constrain_component(name: &str, schema: &mut Value) {
     match name {
         "Rules" => {
             let settings = criterion_settings();
-            for property in [
-                "Expression",
-                "Parameters",
-                "Decision",
-                "Otherwise",
-                "Priority",
-            ] {
-                if let Some(value) = properties.get_mut(property) {
-                    let description = value.get("description").cloned();
-                    *value = settings["properties"][property].clone();
-                    if let Some(description) = description {
-                        value["description"] = description;
-                    }
-                }
+            for property in caseload_domain::criterion::CriterionSettings::PROPERTIES {
+                reshape(
+                    properties,
+                    property,
+                    settings["properties"][*property].clone(),
+                );
             }
         }
         "CustomerCaseManagementPlan" => {
@@ -363,13 +361,7 @@ fn constrain_component(name: &str, schema: &mut Value) {
                 ("BusinessCalendar", business_calendar()),
                 ("ResourcePlan", resource_plan()),
             ] {
-                if let Some(value) = properties.get_mut(property) {
-                    let description = value.get("description").cloned();
-                    *value = shape;
-                    if let Some(description) = description {
-                        value["description"] = description;
-                    }
-                }
+                reshape(properties, property, shape);
             }
         }
         "Performance" => {
@@ -378,6 +370,16 @@ fn constrain_component(name: &str, schema: &mut Value) {
             }
         }
         _ => {}
+    }
+}
+
+/// Gives `property` (if the schema has it) the schema `shape`, keeping its description.
+fn reshape(properties: &mut Map<String, Value>, property: &str, mut shape: Value) {
+    if let Some(value) = properties.get_mut(property) {
+        if let Some(description) = value.get("description") {
+            shape["description"] = description.clone();
+        }
+        *value = shape;
     }
 }
 

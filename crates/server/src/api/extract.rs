@@ -82,7 +82,10 @@ impl ContractObject {
                 "ignored properties the BIAN contract does not name"
             );
         }
-        if json::contains_nul(&Value::Object(body.clone())) {
+        if body
+            .iter()
+            .any(|(name, value)| name.contains('\0') || json::contains_nul(value))
+        {
             return Err(ApiError::bad_request(format!(
                 "request body refused: {}",
                 json::Refusal::Nul

@@ -175,8 +175,8 @@ async fn keyed(
         )),
         Begin::Started => {
             let req = Request::from_parts(parts, Body::from(body));
-            // The store makes what this request creates once under the key (a plan carries
-            // it), so that a run after a crash that lost the first run's response finds what
+            // The store makes what this request creates once under the key (the record
+            // carries it), so that a run after a crash that lost the first run's response finds what
             // the first run created. A spawned task does not inherit the request context:
             // it is handed over.
             let context = RequestContext {
@@ -211,7 +211,7 @@ fn request_key(principal: &str, key: &IdempotencyKey, fingerprint: &[u8; 32]) ->
         .chain_update([0u8])
         .chain_update(fingerprint)
         .finalize();
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    caseload_store::audit::hex(&digest)
 }
 
 /// Runs the request holding the key, then keeps its response or, after a 5xx (or a panic,

@@ -296,7 +296,7 @@ pub fn quota(rate: u32, burst: u32) -> Option<(NonZeroU32, NonZeroU32)> {
 /// Lets a request through to its route only with credentials that verify, the scope the
 /// route needs, access to the plan in its path, and allowance left; puts the [`Principal`]
 /// into the request for the handlers, and hands it to the idempotency guard.
-pub async fn authorize(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn authorize(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -329,7 +329,6 @@ pub async fn authorize(State(state): State<AppState>, req: Request, next: Next) 
             .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
         return response;
     }
-    let mut req = req;
     if principal.units != BusinessUnits::All {
         let (mut parts, body) = req.into_parts();
         if let Some(plan) = plan_in_path(&mut parts, &state).await

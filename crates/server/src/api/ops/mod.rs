@@ -159,6 +159,14 @@ where
     }
 }
 
+/// The extension properties a rule's or performance record's settings are read from.
+pub fn settings_properties(kind: ChildKind) -> &'static [&'static str] {
+    match kind {
+        ChildKind::Rules => CriterionSettings::PROPERTIES,
+        ChildKind::Performance => PerformanceSettings::PROPERTIES,
+    }
+}
+
 /// Creates or changes a rule or performance record. A criterion's machine settings
 /// (`Expression`, `Parameters`, ...) are validated together with what is stored, and written
 /// only if the record is still at the version they were validated against.
@@ -170,10 +178,7 @@ pub async fn put_record(
     body: &Map<String, Value>,
     write: &WriteRequest,
 ) -> Result<Put, ApiError> {
-    let extensions: &[&str] = match kind {
-        ChildKind::Rules => CriterionSettings::PROPERTIES,
-        ChildKind::Performance => PerformanceSettings::PROPERTIES,
-    };
+    let extensions = settings_properties(kind);
     let fields = Fields::parse(kind.record_kind(), body, extensions)?;
     let touches_settings = body.keys().any(|k| extensions.contains(&k.as_str()));
     if !touches_settings {
