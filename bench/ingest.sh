@@ -111,7 +111,7 @@ DATE="$(date +%Y-%m-%d-%H%M%S)"
 mkdir -p "$ROOT/bench/results"
 if [ "$PERF" = 1 ]; then
     # Covers the warm-up and both phases (the server is idle while the client builds batches).
-    perf record -g -o "$ROOT/bench/results/ingest-$DATE.perf.data" -p "$CASELOAD_PID" \
+    perf record ${PERF_CALLGRAPH:--g} -o "$ROOT/bench/results/ingest-$DATE.perf.data" -p "$CASELOAD_PID" \
         >"$WORK/perf.log" 2>&1 &
     PERF_PID=$!
 fi
