@@ -1,0 +1,359 @@
+//! Recorded evaluations, their outcomes and back-tests on SQLite. Each write appends its
+//! audit record in its write.
+
+use async_trait::async_trait;
+use caseload_domain::{
+    Amount, BacktestId, BacktestRecord, EvaluationId, EvaluationRecord, HistorySummary,
+    NewBacktest, NewEvaluation, Page, PageRequest, PlanId, RecordId, Subject, Timestamp,
+};
+use rusqlite::{Connection, OptionalExtension as _, Row, params};
+
+use super::audit::{append, failed};
+use super::{Refusable, SqliteStore, made_under_key, subject_exists};
+use crate::audit::{self, AuditAction, Entry, Origin};
+use crate::rows::{BacktestRow, EvaluationRow, missing_evaluation};
+use crate::{EvaluationStore, StoreError, paginate};
+
+/// The columns of `evaluations`, in [`EvaluationRow`] order (JSON columns are text here).
+pub(crate) const EVALUATION_COLUMNS: &str = "id, plan_id, rules_id, rules_version, case_id, facts, result, decision, \
+     explanation, amount_value, amount_currency, outcome, outcome_at, evaluated_by, evaluated_at";
+/// The columns of `backtests`, in [`BacktestRow`] order.
+pub(crate) const BACKTEST_COLUMNS: &str =
+    "id, plan_id, rules_id, rules_version, proposal, report, summary, run_by, run_at";
+
+pub(crate) fn evaluation_row(row: &Row<'_>) -> rusqlite::Result<EvaluationRow> {
+    Ok(EvaluationRow {
+        id: row.get(0)?,
+        plan_id: row.get(1)?,
+        rules_id: row.get(2)?,
+        rules_version: row.get(3)?,
+        case_id: row.get(4)?,
+        facts: row.get(5)?,
+        result: row.get(6)?,
+        decision: row.get(7)?,
+        explanation: row.get(8)?,
+        amount_value: row.get(9)?,
+        amount_currency: row.get(10)?,
+        outcome: row.get(11)?,
+        outcome_at: row.get(12)?,
+        evaluated_by: row.get(13)?,
+        evaluated_at: row.get(14)?,
+    })
+}
+
+pub(crate) fn backtest_row(row: &Row<'_>) -> rusqlite::Result<BacktestRow> {
+    Ok(BacktestRow {
+        id: row.get(0)?,
+        plan_id: row.get(1)?,
+        rules_id: row.get(2)?,
+        rules_version: row.get(3)?,
+        proposal: row.get(4)?,
+        report: row.get(5)?,
+        summary: row.get(6)?,
+        run_by: row.get(7)?,
+        run_at: row.get(8)?,
+    })
+}
+
+#[async_trait]
+impl EvaluationStore for SqliteStore {
+    async fn record_evaluation(&self, new: NewEvaluation) -> Result<EvaluationRecord, StoreError> {
+        let origin = Origin::new(&new.evaluated_by);
+        self.write(move |conn| record_evaluation(conn, &new, &origin))
+            .await
+    }
+
+    async fn set_outcome(
+        &self,
+        plan: PlanId,
+        rules: RecordId,
+        id: EvaluationId,
+        outcome: String,
+        amount: Option<Amount>,
+        actor: String,
+    ) -> Result<EvaluationRecord, StoreError> {
+        let origin = Origin::new(actor);
+        self.write(move |conn| {
+            set_outcome(conn, plan, &rules, id, &outcome, amount.as_ref(), &origin)
+        })
+        .await
+    }
+
+    async fn evaluations(
+        &self,
+        plan: PlanId,
+        rules: RecordId,
+        page: PageRequest,
+    ) -> Result<Page<EvaluationRecord>, StoreError> {
+        self.require_rule(plan, &rules)?;
+        let rows = self.read(|conn| {
+            conn.prepare_cached(&format!(
+                "SELECT {EVALUATION_COLUMNS} FROM evaluations WHERE plan_id = ?1 AND rules_id = ?2 \
+                 AND (?3 IS NULL OR id < ?3) ORDER BY id DESC LIMIT ?4"
+            ))?
+            .query_map(
+                params![
+                    plan.to_string(),
+                    rules.as_str(),
+                    page.after,
+                    i64::from(page.size.get()) + 1
+                ],
+                evaluation_row,
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        let items = rows
+            .into_iter()
+            .map(EvaluationRecord::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(paginate(items, &page, |e| e.id.to_string()))
+    }
+
+    async fn history_summary(
+        &self,
+        plan: PlanId,
+        rules: RecordId,
+    ) -> Result<HistorySummary, StoreError> {
+        self.require_rule(plan, &rules)?;
+        // One statement, so the counts and the dates come from one snapshot.
+        let groups = self.read(|conn| {
+            conn.prepare_cached(
+                "SELECT coalesce(outcome, 'pending') AS o, count(*) AS n, min(evaluated_at), max(evaluated_at) \
+                 FROM evaluations WHERE plan_id = ?1 AND rules_id = ?2 GROUP BY o ORDER BY n DESC, o",
+            )?
+            .query_map(params![plan.to_string(), rules.as_str()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        Ok(HistorySummary {
+            count: groups.iter().map(|g| g.1).sum(),
+            first: groups.iter().map(|g| g.2).min().map(Timestamp::from_micros),
+            last: groups.iter().map(|g| g.3).max().map(Timestamp::from_micros),
+            outcomes: groups.into_iter().map(|(o, n, _, _)| (o, n)).collect(),
+        })
+    }
+
+    async fn samples(
+        &self,
+        plan: PlanId,
+        rules: RecordId,
+        limit: u32,
+    ) -> Result<Vec<EvaluationRecord>, StoreError> {
+        self.require_rule(plan, &rules)?;
+        let rows = self.read(|conn| {
+            conn.prepare_cached(&format!(
+                "SELECT {EVALUATION_COLUMNS} FROM evaluations WHERE plan_id = ?1 AND rules_id = ?2 \
+                 ORDER BY id DESC LIMIT ?3"
+            ))?
+            .query_map(
+                params![plan.to_string(), rules.as_str(), i64::from(limit)],
+                evaluation_row,
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        rows.into_iter().map(EvaluationRecord::try_from).collect()
+    }
+
+    async fn save_backtest(&self, new: NewBacktest) -> Result<BacktestRecord, StoreError> {
+        let origin = Origin::new(&new.run_by);
+        self.write(move |conn| save_backtest(conn, &new, &origin))
+            .await
+    }
+
+    async fn latest_backtest(
+        &self,
+        plan: PlanId,
+        rules: RecordId,
+    ) -> Result<Option<BacktestRecord>, StoreError> {
+        self.require_rule(plan, &rules)?;
+        let row = self.read(|conn| {
+            conn.prepare_cached(&format!(
+                "SELECT {BACKTEST_COLUMNS} FROM backtests WHERE plan_id = ?1 AND rules_id = ?2 ORDER BY id DESC LIMIT 1"
+            ))?
+            .query_row(params![plan.to_string(), rules.as_str()], backtest_row)
+            .optional()
+        })?;
+        row.map(BacktestRecord::try_from).transpose()
+    }
+}
+
+pub(crate) fn record_evaluation(
+    conn: &Connection,
+    new: &NewEvaluation,
+    origin: &Origin,
+) -> Refusable<EvaluationRecord> {
+    if let Err(missing) = subject_exists(conn, new.plan_id, &Subject::Rules(new.rules_id.clone()))?
+    {
+        return Ok(Err(missing));
+    }
+    let made = made_under_key(
+        conn,
+        "evaluations",
+        EVALUATION_COLUMNS,
+        origin,
+        evaluation_row,
+    )?;
+    if let Some(row) = made {
+        return Ok(EvaluationRecord::try_from(row));
+    }
+    let id = EvaluationId::new();
+    let now = Timestamp::now();
+    conn.prepare_cached(
+        "INSERT INTO evaluations (id, plan_id, rules_id, rules_version, case_id, facts, result, decision, \
+         explanation, amount_value, amount_currency, outcome, outcome_at, evaluated_by, evaluated_at, \
+         request_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, NULL, ?12, ?13, ?14)",
+    )?
+    .execute(params![
+        id.to_string(),
+        new.plan_id.to_string(),
+        new.rules_id.as_str(),
+        new.rules_version.get(),
+        new.case_id,
+        new.facts.to_string(),
+        new.result,
+        new.decision,
+        new.explanation.to_string(),
+        new.amount.as_ref().map(|a| a.value.to_string()),
+        new.amount.as_ref().map(|a| a.currency.clone()),
+        new.evaluated_by,
+        now.as_micros(),
+        origin.request_key,
+    ])?;
+    append(
+        conn,
+        &Entry::plan(
+            new.plan_id,
+            AuditAction::EvaluationRecord,
+            format!("evaluation/{id}"),
+            origin,
+            audit::evaluation_recorded(new),
+        ),
+    )?;
+    Ok(Ok(EvaluationRecord {
+        id,
+        evaluation: new.clone(),
+        outcome: None,
+        outcome_at: None,
+        evaluated_at: now,
+    }))
+}
+
+pub(crate) fn set_outcome(
+    conn: &Connection,
+    plan: PlanId,
+    rules: &RecordId,
+    id: EvaluationId,
+    outcome: &str,
+    amount: Option<&caseload_domain::Amount>,
+    origin: &Origin,
+) -> Refusable<EvaluationRecord> {
+    let current: Option<(Option<String>, Option<String>, Option<String>)> = conn
+        .prepare_cached(
+            "SELECT outcome, amount_value, amount_currency FROM evaluations \
+             WHERE plan_id = ?1 AND rules_id = ?2 AND id = ?3",
+        )?
+        .query_row(
+            params![plan.to_string(), rules.as_str(), id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((old_outcome, old_value, old_currency)) = current else {
+        return Ok(Err(missing_evaluation(plan, rules, id)));
+    };
+    conn.prepare_cached(
+        "UPDATE evaluations SET outcome = ?1, outcome_at = ?2, \
+         amount_value = coalesce(?3, amount_value), amount_currency = coalesce(?4, amount_currency) \
+         WHERE plan_id = ?5 AND rules_id = ?6 AND id = ?7",
+    )?
+    .execute(params![
+        outcome,
+        Timestamp::now().as_micros(),
+        amount.map(|a| a.value.to_string()),
+        amount.map(|a| a.currency.clone()),
+        plan.to_string(),
+        rules.as_str(),
+        id.to_string()
+    ])?;
+    let old_amount = audit::stored_amount(old_value.as_deref(), old_currency.as_deref());
+    let new_amount = amount.map_or_else(|| old_amount.clone(), |a| a.to_json());
+    append(
+        conn,
+        &Entry::plan(
+            plan,
+            AuditAction::EvaluationOutcome,
+            format!("evaluation/{id}"),
+            origin,
+            audit::outcome_changes((old_outcome.as_deref(), old_amount), (outcome, new_amount)),
+        ),
+    )?;
+    match evaluation(conn, plan, rules, id)? {
+        Some(row) => Ok(Ok(EvaluationRecord::try_from(row).map_err(failed)?)),
+        None => Err(failed(missing_evaluation(plan, rules, id))),
+    }
+}
+
+pub(crate) fn save_backtest(
+    conn: &Connection,
+    new: &NewBacktest,
+    origin: &Origin,
+) -> Refusable<BacktestRecord> {
+    if let Err(missing) = subject_exists(conn, new.plan_id, &Subject::Rules(new.rules_id.clone()))?
+    {
+        return Ok(Err(missing));
+    }
+    let made = made_under_key(conn, "backtests", BACKTEST_COLUMNS, origin, backtest_row)?;
+    if let Some(row) = made {
+        return Ok(BacktestRecord::try_from(row));
+    }
+    let id = BacktestId::new();
+    let now = Timestamp::now();
+    conn.prepare_cached(
+        "INSERT INTO backtests (id, plan_id, rules_id, rules_version, proposal, report, summary, run_by, run_at, \
+         request_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(params![
+        id.to_string(),
+        new.plan_id.to_string(),
+        new.rules_id.as_str(),
+        new.rules_version.get(),
+        new.proposal.to_string(),
+        new.report.to_string(),
+        new.summary,
+        new.run_by,
+        now.as_micros(),
+        origin.request_key,
+    ])?;
+    append(
+        conn,
+        &Entry::plan(
+            new.plan_id,
+            AuditAction::BacktestSave,
+            format!("backtest/{id}"),
+            origin,
+            audit::backtest_saved(new),
+        ),
+    )?;
+    Ok(Ok(BacktestRecord {
+        id,
+        backtest: new.clone(),
+        run_at: now,
+    }))
+}
+
+pub(crate) fn evaluation(
+    conn: &Connection,
+    plan: PlanId,
+    rules: &RecordId,
+    id: EvaluationId,
+) -> rusqlite::Result<Option<EvaluationRow>> {
+    conn.prepare_cached(&format!(
+        "SELECT {} FROM evaluations WHERE plan_id = ?1 AND rules_id = ?2 AND id = ?3",
+        EVALUATION_COLUMNS
+    ))?
+    .query_row(
+        params![plan.to_string(), rules.as_str(), id.to_string()],
+        evaluation_row,
+    )
+    .optional()
+}
