@@ -14,8 +14,12 @@
 # core 1, so the load generator does not take CPU from the server it measures; PIN=0 lets
 # them share all cores.
 #
+# AUTH=apikey runs caseload as in production: an API key (scopes read,write, all business units)
+# is created in the database before the server starts, which switches authentication on, and
+# every caseload request sends it in X-API-Key. AUTH=none (the default) is development mode.
+#
 # Environment: DURATION (default 10s), ROUNDS (3), PIN (1), CONNECTIONS (32), THREADS (2, or 1 pinned),
-#              BASELINE_PORT (18181), CASELOAD_PORT (18182), CARGO_TARGET_DIR.
+#              AUTH (none or apikey), BASELINE_PORT (18181), CASELOAD_PORT (18182), CARGO_TARGET_DIR.
 set -euo pipefail
 
 DURATION="${DURATION:-10s}"
@@ -34,6 +38,8 @@ else
 fi
 BASELINE_PORT="${BASELINE_PORT:-18181}"
 CASELOAD_PORT="${CASELOAD_PORT:-18182}"
+AUTH="${AUTH:-none}"
+case "$AUTH" in none|apikey) ;; *) echo "load.sh: AUTH must be none or apikey" >&2; exit 1 ;; esac
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
@@ -89,7 +95,16 @@ for port in "$BASELINE_PORT" "$CASELOAD_PORT"; do
     fi
 done
 
-echo "==> starting baseline on $BASELINE_URL and caseload on $CASELOAD_URL (db in $WORK)"
+CURL_AUTH=()
+if [ "$AUTH" = apikey ]; then
+    # `apikey create` prints the key once, as the only word starting with cl_.
+    API_KEY="$("$CASELOAD_BIN" --database-url "sqlite://$WORK/bench.db" apikey create \
+        --name "load test" --scopes read,write --business-units '*' | grep -o 'cl_[A-Za-z0-9_-]*' | head -1)"
+    [ -n "$API_KEY" ] || die "could not create an API key"
+    CURL_AUTH=(-H "X-API-Key: $API_KEY")
+fi
+
+echo "==> starting baseline on $BASELINE_URL and caseload on $CASELOAD_URL (db in $WORK, auth: $AUTH)"
 "${SERVER_CPU[@]}" "$BASELINE_BIN" "127.0.0.1:$BASELINE_PORT" >"$WORK/baseline.log" 2>&1 &
 BASELINE_PID=$!
 RUST_LOG=warn "${SERVER_CPU[@]}" "$CASELOAD_BIN" --listen "127.0.0.1:$CASELOAD_PORT" \
@@ -117,18 +132,24 @@ wait_ready caseload "$CASELOAD_PID" "$CASELOAD_URL/health/ready" "$WORK/caseload
 
 # --- fixtures ----------------------------------------------------------------------------
 BODY='{"CustomerCaseTrainingPlan":"x"}'
-created="$(curl -sf -X POST -H 'Content-Type: application/json' --data "$BODY" \
+created="$(curl -sf -X POST "${CURL_AUTH[@]}" -H 'Content-Type: application/json' --data "$BODY" \
     "$CASELOAD_URL/CustomerCaseManagement/Create")" || die "creating the plan to retrieve failed"
 PLAN_ID="$(printf '%s' "$created" | sed -n 's/.*"CustomerCaseManagementId" *: *"\([^"]*\)".*/\1/p')"
 [ -n "$PLAN_ID" ] || die "no CustomerCaseManagementId in: $created"
 RETRIEVE_PATH="/CustomerCaseManagement/$PLAN_ID/Retrieve"
-curl -sf -o /dev/null "$CASELOAD_URL$RETRIEVE_PATH" || die "retrieving plan $PLAN_ID failed"
+curl -sf -o /dev/null "${CURL_AUTH[@]}" "$CASELOAD_URL$RETRIEVE_PATH" || die "retrieving plan $PLAN_ID failed"
 
 cat >"$WORK/post.lua" <<EOF
 wrk.method = "POST"
 wrk.body = '$BODY'
 wrk.headers["Content-Type"] = "application/json"
 EOF
+# caseload's requests carry the key (the baseline's never do).
+cp "$WORK/post.lua" "$WORK/caseload-post.lua"
+: >"$WORK/caseload-get.lua"
+if [ "$AUTH" = apikey ]; then
+    echo "wrk.headers[\"X-API-Key\"] = \"$API_KEY\"" | tee -a "$WORK/caseload-post.lua" >>"$WORK/caseload-get.lua"
+fi
 
 # --- runs --------------------------------------------------------------------------------
 declare -A RPS P50 P99 BAD
@@ -155,9 +176,9 @@ declare -A ALL
 for round in $(seq 1 "$ROUNDS"); do
     echo "==> round $round of $ROUNDS"
     run fixed    "$BASELINE_URL/fixed"
-    run retrieve "$CASELOAD_URL$RETRIEVE_PATH"
+    run retrieve "$CASELOAD_URL$RETRIEVE_PATH" "$WORK/caseload-get.lua"
     run echo     "$BASELINE_URL/echo" "$WORK/post.lua"
-    run create   "$CASELOAD_URL/CustomerCaseManagement/Create" "$WORK/post.lua"
+    run create   "$CASELOAD_URL/CustomerCaseManagement/Create" "$WORK/caseload-post.lua"
     for k in fixed retrieve echo create; do
         ALL[$k]="${ALL[$k]:-} ${RPS[$k]}"
     done
@@ -205,7 +226,7 @@ table() {
 REPORT="$(table)"
 echo
 if [ "$PIN" = 1 ]; then WHERE="servers on core 0, wrk on core 1"; else WHERE="wrk shares all $(nproc) cores with the servers"; fi
-echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $ROUNDS alternating rounds; $WHERE"
+echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $ROUNDS alternating rounds; $WHERE; auth: $AUTH"
 echo
 printf '%s\n' "$REPORT"
 
@@ -216,7 +237,7 @@ RESULT_FILE="$ROOT/bench/results/load-$DATE.md"
     echo
     echo "- commit: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)$(cd "$ROOT" && git diff --quiet 2>/dev/null || echo ' (dirty)')"
     echo "- wrk: $THREADS threads, $CONNECTIONS connections, $DURATION per run, $ROUNDS alternating rounds (medians); $WHERE"
-    echo "- caseload: SQLite file in a temp dir, RUST_LOG=warn; POST body \`$BODY\`"
+    echo "- caseload: SQLite file in a temp dir, RUST_LOG=warn; auth: $AUTH; POST body \`$BODY\`"
     echo
     printf '%s\n' "$REPORT"
 } >"$RESULT_FILE"
