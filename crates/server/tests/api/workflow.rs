@@ -53,6 +53,26 @@ on_both_backends! {
         assert_eq!(app.get(&request).await.body["Status"], "open", "nothing changed");
     }
 
+    async fn a_retrieve_sees_every_write_answered_before_it(app: TestApp) {
+        // Retrieves of a plan may be answered from what an earlier one read; each write in
+        // between must show at once, whatever it changed.
+        let id = app.create_plan(&json!({"CustomerCaseTrainingPlan": "v1"})).await;
+        let retrieve = format!("/CustomerCaseManagement/{id}/Retrieve");
+        for round in 1..=3 {
+            let plan = app.get(&retrieve).await;
+            assert_eq!(plan.body["CustomerCaseManagementPlan"]["OpenInterventions"], round - 1);
+            assert_eq!(app.get(&retrieve).await.body, plan.body, "nothing changed in between");
+            app.put(&format!("/CustomerCaseManagement/{id}/Request"), &json!({"Reason": "r"})).await;
+            let after = app.get(&retrieve).await;
+            assert_eq!(after.body["CustomerCaseManagementPlan"]["OpenInterventions"], round);
+            let text = format!("v{}", round + 1);
+            app.put(&format!("/CustomerCaseManagement/{id}/Update"), &json!({"CustomerCaseTrainingPlan": text})).await;
+            let updated = app.get(&retrieve).await;
+            assert_eq!(updated.body["CustomerCaseManagementPlan"]["CustomerCaseTrainingPlan"], text.as_str());
+            assert_eq!(updated.body["CustomerCaseManagementPlan"]["Version"], round + 1);
+        }
+    }
+
     async fn retrieve_counts_the_open_requests_of_each_record(app: TestApp) {
         let id = app.create_plan(&json!({})).await;
         app.put(&format!("/CustomerCaseManagement/{id}/Rules/r1/Update"), &json!({})).await;

@@ -31,6 +31,7 @@
 //!   ([`IdempotencyStore`](crate::IdempotencyStore)).
 
 pub(crate) mod audit;
+mod cache;
 mod evaluations;
 mod events;
 mod idempotency;
@@ -64,6 +65,8 @@ pub(crate) struct SqliteStore {
     readers: Mutex<Vec<Connection>>,
     max_idle_readers: usize,
     writer: Writer,
+    /// Plans as last read, while nothing has committed since ([`cache`]).
+    plans: cache::PlanCache,
 }
 
 /// Opens a connection with the settings every connection of the store uses.
@@ -120,6 +123,7 @@ impl SqliteStore {
             readers: Mutex::new(Vec::new()),
             max_idle_readers: options.max_connections.max(1) as usize,
             writer: Writer::start(conn)?,
+            plans: cache::PlanCache::default(),
         })
     }
 

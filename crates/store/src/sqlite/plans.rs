@@ -69,6 +69,11 @@ impl PlanStore for SqliteStore {
     }
 
     async fn plan_with_open_interventions(&self, id: PlanId) -> Result<(Plan, i64), StoreError> {
+        // Read the count first: the row read below sees at least the commits it counts.
+        let commits = self.writer.commits();
+        if let Some(cached) = self.plans.get(id, commits) {
+            return Ok(cached);
+        }
         let row = self.read(|conn| {
             conn.prepare_cached(
                 "SELECT id, fields, version, created_at, updated_at, extensions, business_unit, \
@@ -82,7 +87,9 @@ impl PlanStore for SqliteStore {
             .optional()
         })?;
         let (row, open) = row.ok_or_else(|| missing_plan(id))?;
-        Ok((row.try_into()?, open))
+        let plan: Plan = row.try_into()?;
+        self.plans.put(commits, &plan, open);
+        Ok((plan, open))
     }
 
     async fn plans(

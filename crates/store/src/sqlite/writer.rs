@@ -13,6 +13,8 @@
 //! retried one transaction each, so one bad write cannot fail its neighbours.
 
 use std::any::Any;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 
 use rusqlite::Connection;
@@ -77,17 +79,27 @@ pub(crate) enum Message {
 /// The handle through which the store sends writes.
 pub(crate) struct Writer {
     tx: mpsc::SyncSender<Message>,
+    commits: Arc<AtomicU64>,
 }
 
 impl Writer {
     /// Starts the writer thread on `conn`.
     pub(crate) fn start(conn: Connection) -> Result<Self, StoreError> {
         let (tx, rx) = mpsc::sync_channel(QUEUE);
+        let commits = Arc::new(AtomicU64::new(0));
+        let counted = Arc::clone(&commits);
         std::thread::Builder::new()
             .name("caseload-sqlite-writer".into())
-            .spawn(move || run(conn, rx))
+            .spawn(move || run(conn, rx, &counted))
             .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
-        Ok(Self { tx })
+        Ok(Self { tx, commits })
+    }
+
+    /// How many transactions the writer has committed so far. It grows after a commit and
+    /// before the writes in it are answered, so a value read before a read of the database
+    /// counts at most the commits that read sees, and every write a caller has been told of.
+    pub(crate) fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Acquire)
     }
 
     /// Queues a message; refuses at once when the queue is full (overload) or the writer
@@ -113,7 +125,7 @@ impl Writer {
     }
 }
 
-fn run(mut conn: Connection, rx: mpsc::Receiver<Message>) {
+fn run(mut conn: Connection, rx: mpsc::Receiver<Message>, commits: &AtomicU64) {
     while let Ok(first) = rx.recv() {
         let mut batch = Vec::with_capacity(16);
         let mut pings = Vec::new();
@@ -132,7 +144,7 @@ fn run(mut conn: Connection, rx: mpsc::Receiver<Message>) {
             }
         }
         if !batch.is_empty() {
-            commit(&mut conn, batch);
+            commit(&mut conn, batch, commits);
         }
         for done in pings {
             let _ = done.send(());
@@ -149,7 +161,7 @@ fn run(mut conn: Connection, rx: mpsc::Receiver<Message>) {
                 }
             }
             if !rest.is_empty() {
-                commit(&mut conn, rest);
+                commit(&mut conn, rest, commits);
             }
             // Closing checkpoints the WAL into the database file.
             if let Err((_, err)) = conn.close() {
@@ -161,9 +173,9 @@ fn run(mut conn: Connection, rx: mpsc::Receiver<Message>) {
     }
 }
 
-fn commit(conn: &mut Connection, batch: Vec<WriteOp>) {
+fn commit(conn: &mut Connection, batch: Vec<WriteOp>, commits: &AtomicU64) {
     tracing::trace!(size = batch.len(), "committing write batch");
-    match transaction(conn, &batch) {
+    match transaction(conn, &batch, commits) {
         Ok(outputs) => {
             for (op, output) in batch.into_iter().zip(outputs) {
                 (op.reply)(Ok(output));
@@ -172,7 +184,7 @@ fn commit(conn: &mut Connection, batch: Vec<WriteOp>) {
         Err(err) if batch.len() > 1 => {
             tracing::warn!(error = %err, size = batch.len(), "group commit failed; retrying its writes one by one");
             for op in batch {
-                let outcome = transaction(conn, std::slice::from_ref(&op))
+                let outcome = transaction(conn, std::slice::from_ref(&op), commits)
                     .map_err(StoreError::from)
                     .and_then(|mut v| {
                         v.pop()
@@ -195,7 +207,11 @@ fn commit(conn: &mut Connection, batch: Vec<WriteOp>) {
     }
 }
 
-fn transaction(conn: &mut Connection, ops: &[WriteOp]) -> rusqlite::Result<Vec<Output>> {
+fn transaction(
+    conn: &mut Connection,
+    ops: &[WriteOp],
+    commits: &AtomicU64,
+) -> rusqlite::Result<Vec<Output>> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut outputs = Vec::with_capacity(ops.len());
     for op in ops {
@@ -203,5 +219,6 @@ fn transaction(conn: &mut Connection, ops: &[WriteOp]) -> rusqlite::Result<Vec<O
         outputs.push((op.work)(&tx)?);
     }
     tx.commit()?;
+    commits.fetch_add(1, Ordering::Release);
     Ok(outputs)
 }
