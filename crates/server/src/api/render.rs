@@ -353,10 +353,6 @@ pub struct Performance {
     #[schema(read_only, value_type = Object)]
     #[serde(skip_serializing_if = "is_absent")]
     statistics: Value,
-    /// Extension, computed: the plan's loading projections for the next 4 weeks, typed.
-    #[schema(read_only, value_type = Object)]
-    #[serde(skip_serializing_if = "is_absent")]
-    projections: Value,
     /// Extension: text a client wrote into a BIAN string the service computes, kept as
     /// written, by property name.
     #[schema(read_only, value_type = Object)]

@@ -360,6 +360,18 @@ on_both_backends! {
         assert_eq!(shown["Statistics"]["Counts"]["Backlog"], 0);
     }
 
+    async fn a_computed_record_carries_its_projections_in_words_only(app: TestApp) {
+        // The typed projections are served by /projections alone: a record stays small.
+        let plan = crafted_plan(&app).await;
+        put_performance(&app, &plan, "load", json!({"CustomerCaseServiceStatisticType": "backlog"})).await;
+        let shown = performance(&app, &plan, "load").await;
+        assert!(shown["CustomerCaseLoadingProjections"].as_str().is_some_and(|t| !t.is_empty()), "{shown}");
+        assert!(shown.get("Statistics").is_some() && shown.get("Projections").is_none(), "{shown}");
+        let typed = app.get(&format!("/customer-case-management/{plan}/projections")).await;
+        assert_eq!(typed.status, StatusCode::OK, "{}", typed.text);
+        assert_eq!(typed.body["CustomerCaseLoadingProjections"], shown["CustomerCaseLoadingProjections"]);
+    }
+
     async fn a_plan_projects_its_load_for_the_weeks_asked(app: TestApp) {
         let plan = crafted_plan(&app).await;
         let reply = app.get(&format!("/customer-case-management/{plan}/projections?weeks=2")).await;

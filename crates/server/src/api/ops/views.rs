@@ -61,8 +61,9 @@ pub async fn read_plan(
 }
 
 /// Shows computed figures: the BIAN strings rendered from them, a client's own text for any of
-/// those strings kept under `Annotations`, and the typed `Window`, `Statistics` and
-/// `Projections`.
+/// those strings kept under `Annotations`, and the typed `Window` and `Statistics`. The typed
+/// projections (a team's 168 hourly intervals each, most of a record's size) are served by
+/// `/projections` only; the record carries them in words (`CustomerCaseLoadingProjections`).
 fn show_figures(out: &mut Map<String, Value>, figures: &Figures) {
     let (kind, s, settings) = (figures.kind, &*figures.statistics, &figures.settings);
     let computed = [
@@ -102,7 +103,6 @@ fn show_figures(out: &mut Map<String, Value>, figures: &Figures) {
         }),
     );
     out.insert("Statistics".into(), to_json(s));
-    out.insert("Projections".into(), to_json(&*figures.projections));
 }
 
 fn to_json(value: &impl serde::Serialize) -> Value {
