@@ -59,6 +59,21 @@ struct Basis {
     generation: u64,
 }
 
+/// Figures as a record shows them: the BIAN strings rendered from them, the window and the
+/// typed statistics. Rendered once per figures and kept beside them, since the text of ten
+/// strings and the statistics as JSON cost more than the rest of a Retrieve together.
+pub struct Shown {
+    /// Each computed BIAN string, by property name.
+    pub strings: Vec<(&'static str, String)>,
+    /// `{"Start", "End"}` of the window used.
+    pub window: serde_json::Value,
+    /// The typed statistics.
+    pub statistics: serde_json::Value,
+}
+
+/// What one record's figures are computed from: their basis, statistic, window and breakdown.
+type FiguresKey = (Basis, StatisticType, Window, Option<Dimension>);
+
 /// The figures of one Performance record, as of one request.
 pub struct Figures {
     /// The statistic the record names.
@@ -71,6 +86,8 @@ pub struct Figures {
     pub settings: PlanSettings,
     /// Arrivals forecast and staffing against the resource plan.
     pub projections: Arc<Projections>,
+    /// All of the above as the record shows it.
+    pub shown: Arc<Shown>,
 }
 
 /// The timelines of one plan's cases, as of one generation.
@@ -84,8 +101,10 @@ pub struct Analyst {
     mirrors: Cache<PlanId, Arc<Mutex<Option<Mirror>>>>,
     /// Timelines for windows outside the recent past, per generation and window.
     timelines: Cache<(Basis, Window), Cases>,
-    statistics: Cache<(Basis, StatisticType, Window, Option<Dimension>), Arc<Statistics>>,
+    statistics: Cache<FiguresKey, Arc<Statistics>>,
     projections: Cache<(Basis, i64, u32), Arc<Projections>>,
+    /// Figures as shown, by what they rest on (the last part is the projections' hour).
+    shown: Cache<(FiguresKey, i64), Arc<Shown>>,
     /// Plans whose newly stored events wait to be folded in the background.
     folding: Arc<std::sync::Mutex<HashMap<PlanId, PendingFold>>>,
 }
@@ -149,6 +168,11 @@ fn recent_cover(now: Timestamp) -> Window {
         .expect("the cover ends after it starts")
 }
 
+/// The start of the hour `now` falls in, in microseconds: projections are made per hour.
+fn hour_of(now: Timestamp) -> i64 {
+    now.as_micros().div_euclid(MICROS_PER_HOUR) * MICROS_PER_HOUR
+}
+
 /// Whether the timelines that matter for `cover` include all that matter for `window`.
 fn serves(cover: Window, window: Window) -> bool {
     window.previous().start() >= cover.previous().start() && window.end() <= cover.end()
@@ -171,6 +195,10 @@ impl Default for Analyst {
                 .time_to_idle(IDLE)
                 .build(),
             projections: Cache::builder()
+                .max_capacity(FIGURES_KEPT)
+                .time_to_idle(IDLE)
+                .build(),
+            shown: Cache::builder()
                 .max_capacity(FIGURES_KEPT)
                 .time_to_idle(IDLE)
                 .build(),
@@ -232,12 +260,28 @@ impl Analyst {
         let projections = self
             .projections(state, basis, &settings, now, forecast::DEFAULT_WEEKS)
             .await?;
+        let shown = self
+            .shown
+            .get_with(
+                ((basis, kind, window, chosen.breakdown), hour_of(now)),
+                async {
+                    Arc::new(super::views::shown(
+                        kind,
+                        window,
+                        &statistics,
+                        &settings,
+                        &projections,
+                    ))
+                },
+            )
+            .await;
         Ok(Some(Figures {
             kind,
             window,
             statistics,
             settings,
             projections,
+            shown,
         }))
     }
 
@@ -269,7 +313,7 @@ impl Analyst {
         now: Timestamp,
         weeks: u32,
     ) -> Result<Arc<Projections>, ApiError> {
-        let hour = now.as_micros().div_euclid(MICROS_PER_HOUR) * MICROS_PER_HOUR;
+        let hour = hour_of(now);
         let weeks = weeks.clamp(1, forecast::MAX_WEEKS);
         self.projections
             .try_get_with((basis, hour, weeks), async {

@@ -6,9 +6,11 @@
 //! service's rendering of the typed data fills it.
 
 use caseload_domain::analytics::{
-    headline, interpretation, readable_statistics, readable_utilization, recommendation,
+    StatisticType, Statistics, Window, headline, interpretation, readable_statistics,
+    readable_utilization, recommendation,
 };
-use caseload_domain::forecast::readable_projections;
+use caseload_domain::forecast::{Projections, readable_projections};
+use caseload_domain::plan::PlanSettings;
 use caseload_domain::{ChildKind, ChildRecord, Plan, Subject, Timestamp};
 use serde_json::{Map, Value, json};
 
@@ -60,13 +62,18 @@ pub async fn read_plan(
     Ok((plan, shown))
 }
 
-/// Shows computed figures: the BIAN strings rendered from them, a client's own text for any of
-/// those strings kept under `Annotations`, and the typed `Window` and `Statistics`. The typed
-/// projections (a team's 168 hourly intervals each, most of a record's size) are served by
-/// `/projections` only; the record carries them in words (`CustomerCaseLoadingProjections`).
-fn show_figures(out: &mut Map<String, Value>, figures: &Figures) {
-    let (kind, s, settings) = (figures.kind, &*figures.statistics, &figures.settings);
-    let computed = [
+/// Renders computed figures as a record shows them: the BIAN strings, the typed `Window` and
+/// `Statistics`. The typed projections (a team's 168 hourly intervals each, most of a record's
+/// size) are served by `/projections` only; the record carries them in words
+/// (`CustomerCaseLoadingProjections`).
+pub(super) fn shown(
+    kind: StatisticType,
+    window: Window,
+    s: &Statistics,
+    settings: &PlanSettings,
+    projections: &Projections,
+) -> performance::Shown {
+    let strings = vec![
         ("CustomerCaseServiceStatisticValue", headline(kind, s).1),
         (
             "CustomerCaseResolutionServiceStatistics",
@@ -83,26 +90,34 @@ fn show_figures(out: &mut Map<String, Value>, figures: &Figures) {
         ),
         (
             "CustomerCaseLoadingProjections",
-            readable_projections(&figures.projections),
+            readable_projections(projections),
         ),
     ];
+    performance::Shown {
+        strings,
+        window: json!({
+            "Start": window.start().to_rfc3339(),
+            "End": window.end().to_rfc3339(),
+        }),
+        statistics: to_json(s),
+    }
+}
+
+/// Shows computed figures: the BIAN strings rendered from them, a client's own text for any of
+/// those strings kept under `Annotations`, and the typed `Window` and `Statistics`.
+fn show_figures(out: &mut Map<String, Value>, figures: &Figures) {
+    let shown = &*figures.shown;
     let mut annotations = Map::new();
-    for (name, text) in computed {
-        if let Some(written) = out.insert(name.to_owned(), text.into()) {
-            annotations.insert(name.to_owned(), written);
+    for (name, text) in &shown.strings {
+        if let Some(written) = out.insert((*name).to_owned(), text.clone().into()) {
+            annotations.insert((*name).to_owned(), written);
         }
     }
     if !annotations.is_empty() {
         out.insert("Annotations".into(), Value::Object(annotations));
     }
-    out.insert(
-        "Window".into(),
-        json!({
-            "Start": figures.window.start().to_rfc3339(),
-            "End": figures.window.end().to_rfc3339(),
-        }),
-    );
-    out.insert("Statistics".into(), to_json(s));
+    out.insert("Window".into(), shown.window.clone());
+    out.insert("Statistics".into(), shown.statistics.clone());
 }
 
 fn to_json(value: &impl serde::Serialize) -> Value {
