@@ -10,7 +10,7 @@
 //!   the record a write answers together with its audit entry, the before/after captured
 //!   from the stored row ([`plan_created`], [`plan_updated`], [`record_put`],
 //!   [`intervention_created`], [`intervention_moved`], [`evaluation_recorded`],
-//!   [`outcome_set`], [`backtest_saved`]).
+//!   [`outcome_set`], [`backtest_saved`], [`api_key_created`], [`api_key_revoked`]).
 
 use std::fmt::Display;
 
@@ -23,7 +23,7 @@ use serde_json::{Map, Value as Json};
 
 use crate::audit::{self, AuditAction, Entry, Origin};
 use crate::rows::{ChildRow, PlanRow};
-use crate::{InterventionFilter, Put, StatusChange, StoreError};
+use crate::{ApiKey, InterventionFilter, Put, StatusChange, StoreError};
 
 /// How many rows to fetch for `page`: one more than it holds, so that [`page_of`] sees
 /// whether another page follows.
@@ -275,6 +275,25 @@ pub(crate) fn backtest_saved(id: impl Display, new: &NewBacktest, origin: &Origi
         format!("backtest/{id}"),
         origin,
         audit::backtest_saved(new),
+    )
+}
+
+/// The audit entry of creating API key `key`, on the service chain.
+pub(crate) fn api_key_created(key: &ApiKey, origin: &Origin) -> Entry {
+    api_key_entry(AuditAction::ApiKeyCreate, key, origin)
+}
+
+/// The audit entry of revoking API key `key`, on the service chain.
+pub(crate) fn api_key_revoked(key: &ApiKey, origin: &Origin) -> Entry {
+    api_key_entry(AuditAction::ApiKeyRevoke, key, origin)
+}
+
+fn api_key_entry(action: AuditAction, key: &ApiKey, origin: &Origin) -> Entry {
+    Entry::service(
+        action,
+        format!("apikey/{}", key.id),
+        origin,
+        audit::api_key_described(key),
     )
 }
 
