@@ -5,6 +5,12 @@
 //! embedded default) and PostgreSQL (for many instances sharing one database). The backend is
 //! chosen once, at start, from the database URL by [`connect`].
 //!
+//! Both backends have the same layout: a module per capability (`plans`, `records`,
+//! `interventions`, `evaluations`, `events`, `audit`, `idempotency`, `keys`) under `sqlite/`
+//! and `postgres/`, so a change to one capability touches one file per backend. What does not
+//! depend on the SQL dialect (paging, the history summary, the `If-Match` check, the record a
+//! write answers and its audit before/after) is written once, in `steps`, and used by both.
+//!
 //! Contract shared by both backends, and checked by the same test suite on each:
 //! - a write is durable when its future resolves `Ok`;
 //! - version checks happen in the database, so several service instances on one PostgreSQL
@@ -18,6 +24,7 @@ mod idempotency;
 mod postgres;
 mod rows;
 mod sqlite;
+mod steps;
 mod timelines;
 
 use std::sync::Arc;
@@ -377,13 +384,4 @@ pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Arc<dyn Data
             "database URL must start with sqlite:, postgres:// or postgresql://".to_owned(),
         ))
     }
-}
-
-/// The page of `items` fetched with one extra row: trims it and reports where to go on.
-fn paginate<T>(mut items: Vec<T>, page: &PageRequest, key: impl Fn(&T) -> String) -> Page<T> {
-    let size = page.size.get() as usize;
-    let more = items.len() > size;
-    items.truncate(size);
-    let next_after = if more { items.last().map(key) } else { None };
-    Page { items, next_after }
 }

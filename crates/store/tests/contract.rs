@@ -9,9 +9,9 @@ use std::sync::Arc;
 use caseload_domain::analytics::{CaseTimeline, Window, fold_cases};
 use caseload_domain::events::CaseEvent;
 use caseload_domain::{
-    Amount, Change, ChildKind, EvaluationId, EvaluationRecord, Fields, InterventionId,
-    InterventionStatus, NewBacktest, NewEvaluation, NewIntervention, PageRequest, PageSize, PlanId,
-    RecordId, RecordKind, Subject, Timestamp, Version, WriteMode,
+    Amount, Change, ChildKind, EvaluationId, EvaluationRecord, Fields, Intervention,
+    InterventionId, InterventionStatus, NewBacktest, NewEvaluation, NewIntervention, Page,
+    PageRequest, PageSize, PlanId, RecordId, RecordKind, Subject, Timestamp, Version, WriteMode,
 };
 use caseload_store::audit::{REQUEST, RequestContext};
 use caseload_store::{
@@ -200,6 +200,7 @@ contract!(
     a_move_at_a_stale_version_is_refused,
     open_interventions_are_counted_per_subject,
     unknown_interventions_are_not_found,
+    interventions_are_listed_newest_first_by_subject_and_status,
     concurrent_moves_of_one_intervention_let_one_through,
     timelines_follow_events_in_any_order_and_batching,
     duplicates_do_not_move_timelines_or_the_generation,
@@ -1148,6 +1149,72 @@ async fn open_interventions_are_counted_per_subject(db: Arc<dyn Database>) {
     assert_eq!(count(Subject::Plan).await, 1);
     assert_eq!(count(Subject::Rules(rid("none"))).await, 0);
     assert_eq!(count(Subject::Performance(rid("none"))).await, 0);
+}
+
+async fn interventions_are_listed_newest_first_by_subject_and_status(db: Arc<dyn Database>) {
+    // Arrange: one request about the plan, two about a rule, the newest acknowledged.
+    let (plan, rule) = plan_with_rule(&db).await;
+    let about_plan = db
+        .create_intervention(request(plan, Subject::Plan))
+        .await
+        .expect("create about the plan")
+        .id;
+    let open_on_rule = db
+        .create_intervention(request(plan, Subject::Rules(rule.clone())))
+        .await
+        .expect("create about the rule")
+        .id;
+    let moved_on_rule = db
+        .create_intervention(request(plan, Subject::Rules(rule.clone())))
+        .await
+        .expect("create about the rule again")
+        .id;
+    db.transition(
+        plan,
+        moved_on_rule,
+        move_to(InterventionStatus::Acknowledged, None),
+    )
+    .await
+    .expect("acknowledge");
+    let list = |subject: Option<Subject>, status: Option<InterventionStatus>, page| {
+        let db = db.clone();
+        async move {
+            db.interventions(plan, InterventionFilter { subject, status }, page)
+                .await
+                .expect("list")
+        }
+    };
+    let ids = |page: &Page<Intervention>| page.items.iter().map(|i| i.id).collect::<Vec<_>>();
+
+    // Act
+    let first = list(None, None, page(2, None)).await;
+    let second = list(None, None, page(2, first.next_after.clone())).await;
+    let on_rule = list(Some(Subject::Rules(rule.clone())), None, page(10, None)).await;
+    let open_on_rule_only = list(
+        Some(Subject::Rules(rule.clone())),
+        Some(InterventionStatus::Open),
+        page(10, None),
+    )
+    .await;
+    let on_plan = list(Some(Subject::Plan), None, page(10, None)).await;
+    let acknowledged = list(None, Some(InterventionStatus::Acknowledged), page(10, None)).await;
+    let on_other_rule = list(Some(Subject::Rules(rid("r2"))), None, page(10, None)).await;
+
+    // Assert
+    assert_eq!(ids(&first), vec![moved_on_rule, open_on_rule]);
+    assert_eq!(first.next_after, Some(open_on_rule.to_string()));
+    assert_eq!(ids(&second), vec![about_plan]);
+    assert_eq!(second.next_after, None);
+    assert_eq!(ids(&on_rule), vec![moved_on_rule, open_on_rule]);
+    assert_eq!(ids(&open_on_rule_only), vec![open_on_rule]);
+    assert_eq!(ids(&on_plan), vec![about_plan]);
+    assert_eq!(ids(&acknowledged), vec![moved_on_rule]);
+    assert!(on_other_rule.items.is_empty());
+    assert_not_found(
+        db.interventions(PlanId::new(), InterventionFilter::default(), page(10, None))
+            .await,
+        "requests of an unknown plan",
+    );
 }
 
 async fn unknown_interventions_are_not_found(db: Arc<dyn Database>) {

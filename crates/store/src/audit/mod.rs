@@ -235,13 +235,7 @@ pub trait AuditStore: Send + Sync {
 /// The seq a page of records newest first continues below; a key that is not a seq names no
 /// page.
 pub(crate) fn page_key(page: &PageRequest) -> Result<Option<i64>, StoreError> {
-    page.after
-        .as_deref()
-        .map(|key| {
-            key.parse::<i64>()
-                .map_err(|_| StoreError::NotFound(format!("audit page '{key}'")))
-        })
-        .transpose()
+    crate::steps::number_after(page, "audit page")
 }
 
 /// Lower-case hexadecimal, as hashes are shown.

@@ -11,7 +11,7 @@ use sqlx::PgConnection;
 use super::PgStore;
 use crate::audit::{AUDIT_COLUMNS, AuditRow, Entry, GENESIS, Origin, Verifier, page_key};
 use crate::{
-    AuditAction, AuditFilter, AuditRecord, AuditStore, AuditVerification, StoreError, paginate,
+    AuditAction, AuditFilter, AuditRecord, AuditStore, AuditVerification, StoreError, steps,
 };
 
 /// Records checked per round trip while verifying.
@@ -88,14 +88,12 @@ impl AuditStore for PgStore {
             .bind(filter.from.map(Timestamp::as_micros))
             .bind(filter.to.map(Timestamp::as_micros))
             .bind(before_seq)
-            .bind(i64::from(filter.page.size.get()) + 1)
+            .bind(steps::fetch_limit(&filter.page))
             .fetch_all(&self.pool)
             .await?;
-        let items = rows
-            .into_iter()
-            .map(AuditRecord::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(paginate(items, &filter.page, |r| r.seq.to_string()))
+        steps::page_of(rows, &filter.page, AuditRecord::try_from, |r| {
+            r.seq.to_string()
+        })
     }
 
     async fn verify_audit(&self) -> Result<AuditVerification, StoreError> {

@@ -10,9 +10,9 @@ use caseload_domain::{
 };
 
 use super::{PgStore, audit::append, lock_plan, made_under_key, require_rules};
-use crate::audit::{self, AuditAction, Entry, Origin};
+use crate::audit::Origin;
 use crate::rows::{BacktestRow, EvaluationRow, missing_evaluation};
-use crate::{EvaluationStore, StoreError, paginate};
+use crate::{EvaluationStore, StoreError, steps};
 
 // `rows::EVALUATION_COLUMNS` and `rows::BACKTEST_COLUMNS` name the JSON columns bare, which
 // SQLite returns as text; here JSONB must be cast to be read as text.
@@ -57,13 +57,7 @@ impl EvaluationStore for PgStore {
         .bind(origin.request_key.as_deref())
         .fetch_one(&mut *tx)
         .await?;
-        let entry = Entry::plan(
-            new.plan_id,
-            AuditAction::EvaluationRecord,
-            format!("evaluation/{}", row.id),
-            &origin,
-            audit::evaluation_recorded(&new),
-        );
+        let entry = steps::evaluation_recorded(&row.id, &new, &origin);
         append(&mut tx, &entry).await?;
         tx.commit().await?;
         row.try_into()
@@ -106,15 +100,12 @@ impl EvaluationStore for PgStore {
         .bind(rules.as_str())
         .fetch_one(&mut *tx)
         .await?;
-        let old_amount = audit::stored_amount(old_value.as_deref(), old_currency.as_deref());
-        let new_amount = amount.map_or_else(|| old_amount.clone(), |a| a.to_json());
-        let entry = Entry::plan(
-            plan,
-            AuditAction::EvaluationOutcome,
-            format!("evaluation/{id}"),
-            &origin,
-            audit::outcome_changes((old_outcome.as_deref(), old_amount), (&outcome, new_amount)),
+        let before = (
+            old_outcome.as_deref(),
+            old_value.as_deref(),
+            old_currency.as_deref(),
         );
+        let entry = steps::outcome_set(plan, id, before, &outcome, amount.as_ref(), &origin);
         append(&mut tx, &entry).await?;
         tx.commit().await?;
         row.try_into()
@@ -133,17 +124,15 @@ impl EvaluationStore for PgStore {
         .bind(plan.to_string())
         .bind(rules.as_str())
         .bind(page.after.as_deref())
-        .bind(i64::from(page.size.get()) + 1)
+        .bind(steps::fetch_limit(&page))
         .fetch_all(&self.pool)
         .await?;
         if rows.is_empty() {
             require_rules(&mut *self.pool.acquire().await?, plan, &rules, false).await?;
         }
-        let items = rows
-            .into_iter()
-            .map(EvaluationRecord::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(paginate(items, &page, |e| e.id.to_string()))
+        steps::page_of(rows, &page, EvaluationRecord::try_from, |e| {
+            e.id.to_string()
+        })
     }
 
     async fn history_summary(
@@ -165,12 +154,7 @@ impl EvaluationStore for PgStore {
         if mix.is_empty() {
             require_rules(&mut *self.pool.acquire().await?, plan, &rules, false).await?;
         }
-        Ok(HistorySummary {
-            count: mix.iter().map(|(_, n, _, _)| n).sum(),
-            first: mix.iter().map(|m| m.2).min().map(Timestamp::from_micros),
-            last: mix.iter().map(|m| m.3).max().map(Timestamp::from_micros),
-            outcomes: mix.into_iter().map(|(name, n, _, _)| (name, n)).collect(),
-        })
+        Ok(steps::history_summary(mix))
     }
 
     async fn samples(
@@ -222,13 +206,7 @@ impl EvaluationStore for PgStore {
         .bind(origin.request_key.as_deref())
         .fetch_one(&mut *tx)
         .await?;
-        let entry = Entry::plan(
-            new.plan_id,
-            AuditAction::BacktestSave,
-            format!("backtest/{}", row.id),
-            &origin,
-            audit::backtest_saved(&new),
-        );
+        let entry = steps::backtest_saved(&row.id, &new, &origin);
         append(&mut tx, &entry).await?;
         tx.commit().await?;
         row.try_into()

@@ -5,17 +5,17 @@
 
 use async_trait::async_trait;
 use caseload_domain::{
-    ChildKind, Intervention, InterventionId, InterventionStatus, NewIntervention, Page,
-    PageRequest, PlanId, RecordId, RecordMeta, Subject, Timestamp, Transition, Version,
+    Intervention, InterventionId, InterventionStatus, NewIntervention, Page, PageRequest, PlanId,
+    RecordId, Subject, Timestamp, Transition,
 };
 use sqlx::PgConnection;
 
 use super::{PgStore, audit::append, lock_plan, made_under_key, plan_exists};
-use crate::audit::{self, AuditAction, Entry, Origin};
+use crate::audit::Origin;
 use crate::rows::{
     InterventionRow, TransitionRow, missing_intervention, missing_plan, missing_record, table,
 };
-use crate::{InterventionFilter, InterventionStore, StatusChange, StoreError, paginate};
+use crate::{InterventionFilter, InterventionStore, StatusChange, StoreError, steps};
 
 const TRANSITION_COLUMNS: &str = "from_status, to_status, changed_by, comment, changed_at";
 const INTERVENTION_COLUMNS: &str = "id, plan_id, subject_kind, subject_id, reason, \
@@ -42,11 +42,7 @@ impl InterventionStore for PgStore {
         let origin = Origin::new(&new.requester);
         let mut tx = self.begin().await?;
         lock_plan(&mut tx, new.plan_id).await?;
-        if let Some((kind, id)) = match &new.subject {
-            Subject::Plan => None,
-            Subject::Rules(id) => Some((ChildKind::Rules, id)),
-            Subject::Performance(id) => Some((ChildKind::Performance, id)),
-        } {
+        if let Some((kind, id)) = steps::subject_record(&new.subject) {
             let found: Option<i32> = sqlx::query_scalar(&format!(
                 "SELECT 1 FROM {} WHERE plan_id = $1 AND id = $2 FOR KEY SHARE",
                 table(kind)
@@ -86,25 +82,10 @@ impl InterventionStore for PgStore {
         .bind(origin.request_key.as_deref())
         .execute(&mut *tx)
         .await?;
-        let entry = Entry::plan(
-            new.plan_id,
-            AuditAction::InterventionCreate,
-            format!("intervention/{id}"),
-            &origin,
-            audit::intervention_created(&new),
-        );
+        let (intervention, entry) = steps::intervention_created(id, new, now, &origin);
         append(&mut tx, &entry).await?;
         tx.commit().await?;
-        Ok(Intervention {
-            id,
-            request: new,
-            status: InterventionStatus::Open,
-            meta: RecordMeta {
-                version: Version::FIRST,
-                created_at: now,
-                updated_at: now,
-            },
-        })
+        Ok(intervention)
     }
 
     async fn interventions(
@@ -113,12 +94,7 @@ impl InterventionStore for PgStore {
         filter: InterventionFilter,
         page: PageRequest,
     ) -> Result<Page<Intervention>, StoreError> {
-        let kind = filter.subject.as_ref().map(|s| s.kind_name());
-        let subject_id = filter
-            .subject
-            .as_ref()
-            .and_then(|s| s.record_id())
-            .map(RecordId::as_str);
+        let (kind, subject_id, status) = steps::filter_columns(&filter);
         let rows: Vec<InterventionRow> = sqlx::query_as(&format!(
             "SELECT {INTERVENTION_COLUMNS} FROM interventions WHERE plan_id = $1 \
              AND ($2::text IS NULL OR subject_kind = $2) AND ($3::text IS NULL OR subject_id = $3) \
@@ -128,19 +104,15 @@ impl InterventionStore for PgStore {
         .bind(plan.to_string())
         .bind(kind)
         .bind(subject_id)
-        .bind(filter.status.map(|s| s.as_str()))
+        .bind(status)
         .bind(page.after.as_deref())
-        .bind(i64::from(page.size.get()) + 1)
+        .bind(steps::fetch_limit(&page))
         .fetch_all(&self.pool)
         .await?;
         if rows.is_empty() && !plan_exists(&mut *self.pool.acquire().await?, plan).await? {
             return Err(missing_plan(plan));
         }
-        let items = rows
-            .into_iter()
-            .map(Intervention::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(paginate(items, &page, |i| i.id.to_string()))
+        steps::page_of(rows, &page, Intervention::try_from, |i| i.id.to_string())
     }
 
     async fn intervention(
@@ -185,12 +157,7 @@ impl InterventionStore for PgStore {
         .fetch_optional(&mut *tx)
         .await?;
         let current = Intervention::try_from(row.ok_or_else(|| missing_intervention(plan, id))?)?;
-        if change.expected.is_some_and(|v| v != current.meta.version) {
-            return Err(StoreError::VersionMismatch {
-                current: Some(current.meta.version.get()),
-            });
-        }
-        current.status.check_move(change.to)?;
+        steps::check_move(&current, &change)?;
         let now = Timestamp::now().as_micros();
         let row: InterventionRow = sqlx::query_as(&format!(
             "UPDATE interventions SET status = $1, version = version + 1, updated_at = $2 \
@@ -215,13 +182,7 @@ impl InterventionStore for PgStore {
         .execute(&mut *tx)
         .await?;
         let transitions = transitions_of(&mut tx, id).await?;
-        let entry = Entry::plan(
-            plan,
-            AuditAction::InterventionTransition,
-            format!("intervention/{id}"),
-            &origin,
-            audit::transition_made(current.status, change.to, change.comment.as_deref()),
-        );
+        let entry = steps::intervention_moved(plan, id, current.status, &change, &origin);
         append(&mut tx, &entry).await?;
         tx.commit().await?;
         Ok((row.try_into()?, transitions))

@@ -5,8 +5,8 @@ use caseload_domain::Timestamp;
 
 use super::PgStore;
 use super::audit::append;
-use crate::audit::{AuditAction, Entry, Origin, api_key_described as described};
-use crate::{ApiKey, ApiKeyStore, StoreError};
+use crate::audit::Origin;
+use crate::{ApiKey, ApiKeyStore, StoreError, steps};
 
 const COLUMNS: &str =
     "id, name, secret_hash, scopes, business_units, created_at, created_by, revoked_at";
@@ -59,13 +59,7 @@ impl ApiKeyStore for PgStore {
         .execute(&mut *tx)
         .await?;
         let origin = Origin::new(key.created_by.clone());
-        let entry = Entry::service(
-            AuditAction::ApiKeyCreate,
-            format!("apikey/{}", key.id),
-            &origin,
-            described(&key),
-        );
-        append(&mut tx, &entry).await?;
+        append(&mut tx, &steps::api_key_created(&key, &origin)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -101,12 +95,7 @@ impl ApiKeyStore for PgStore {
         let key = match revoked {
             Some(row) => {
                 let key = ApiKey::from(row);
-                let entry = Entry::service(
-                    AuditAction::ApiKeyRevoke,
-                    format!("apikey/{id}"),
-                    &Origin::new(actor),
-                    described(&key),
-                );
+                let entry = steps::api_key_revoked(&key, &Origin::new(actor));
                 append(&mut tx, &entry).await?;
                 key
             }

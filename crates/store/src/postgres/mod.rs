@@ -4,7 +4,8 @@
 //!
 //! This module holds the store, its connection and migrations, and the helpers the
 //! capabilities share (existence checks and key-share locks); each capability's SQL lives
-//! in its own file:
+//! in its own file, named as on SQLite, and hands what it read to the steps both backends
+//! share ([`crate::steps`]):
 //!
 //! - [`plans`]: management plans ([`PlanStore`](crate::PlanStore));
 //! - [`records`]: criteria and performance analyses with their version history
@@ -13,7 +14,9 @@
 //!   ([`EvaluationStore`](crate::EvaluationStore));
 //! - [`interventions`]: intervention requests and their lifecycle
 //!   ([`InterventionStore`](crate::InterventionStore));
-//! - [`audit`]: the audit trail every write above appends to ([`AuditStore`](crate::AuditStore)).
+//! - [`events`]: case events and the case timelines folded from them
+//!   ([`CaseEventStore`](crate::CaseEventStore));
+//! - [`audit`]: the audit trail every write above appends to ([`AuditStore`](crate::AuditStore));
 //! - [`idempotency`]: idempotency keys and the responses kept for replay
 //!   ([`IdempotencyStore`](crate::IdempotencyStore)).
 

@@ -3,14 +3,12 @@
 //! transaction.
 
 use async_trait::async_trait;
-use caseload_domain::{
-    Change, Fields, Page, PageRequest, Plan, PlanId, RecordMeta, Timestamp, Version,
-};
+use caseload_domain::{Change, Fields, Page, PageRequest, Plan, PlanId, Timestamp};
 
 use super::{PgStore, audit::append, made_under_key, merge_sql};
-use crate::audit::{self, AuditAction, Entry, Origin};
+use crate::audit::Origin;
 use crate::rows::{PlanRow, missing_plan};
-use crate::{BusinessUnits, PlanStore, StoreError, paginate};
+use crate::{BusinessUnits, PlanStore, StoreError, steps};
 
 const PLAN_COLUMNS: &str = "id, fields::text AS fields, extensions::text AS extensions, version, \
      created_at, updated_at, business_unit";
@@ -44,21 +42,11 @@ impl PlanStore for PgStore {
         .bind(origin.request_key.as_deref())
         .execute(&mut *tx)
         .await?;
-        let created = audit::creation(audit::properties(&fields, &extensions));
-        let entry = Entry::plan(id, AuditAction::PlanCreate, "plan", &origin, created);
+        let (plan, entry) =
+            steps::plan_created(id, fields, extensions, business_unit, now, &origin);
         append(&mut tx, &entry).await?;
         tx.commit().await?;
-        Ok(Plan {
-            id,
-            fields,
-            extensions,
-            business_unit,
-            meta: RecordMeta {
-                version: Version::FIRST,
-                created_at: now,
-                updated_at: now,
-            },
-        })
+        Ok(plan)
     }
 
     async fn update_plan(&self, id: PlanId, change: Change) -> Result<Plan, StoreError> {
@@ -73,11 +61,7 @@ impl PlanStore for PgStore {
         .fetch_optional(&mut *tx)
         .await?;
         let (version, fields, extensions) = current.ok_or_else(|| missing_plan(id))?;
-        if change.expected.is_some_and(|v| v.get() != version) {
-            return Err(StoreError::VersionMismatch {
-                current: Some(version),
-            });
-        }
+        steps::check_version(change.expected, version)?;
         let sql = format!(
             "UPDATE plans SET fields = {}, extensions = coalesce($4::jsonb, extensions), \
              version = version + 1, updated_at = $2 WHERE id = $3 RETURNING {PLAN_COLUMNS}",
@@ -95,12 +79,7 @@ impl PlanStore for PgStore {
             )
             .fetch_one(&mut *tx)
             .await?;
-        let plan = Plan::try_from(row)?;
-        let changed = audit::changes(
-            &audit::stored_properties(&fields, &extensions)?,
-            &audit::properties(&plan.fields, &plan.extensions),
-        );
-        let entry = Entry::plan(id, AuditAction::PlanUpdate, "plan", &origin, changed);
+        let (plan, entry) = steps::plan_updated(row, (&fields, &extensions), &origin)?;
         append(&mut tx, &entry).await?;
         tx.commit().await?;
         Ok(plan)
@@ -150,15 +129,11 @@ impl PlanStore for PgStore {
              AND ($3::text[] IS NULL OR business_unit = ANY($3)) ORDER BY id LIMIT $2"
         ))
         .bind(page.after.as_deref())
-        .bind(i64::from(page.size.get()) + 1)
+        .bind(steps::fetch_limit(&page))
         .bind(business_units.as_list())
         .fetch_all(&self.pool)
         .await?;
-        let plans = rows
-            .into_iter()
-            .map(Plan::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(paginate(plans, &page, |p| p.id.to_string()))
+        steps::page_of(rows, &page, Plan::try_from, |p| p.id.to_string())
     }
 
     async fn plan_business_unit(&self, id: PlanId) -> Result<String, StoreError> {

@@ -9,9 +9,9 @@ use caseload_domain::{
 use serde_json::Value as Json;
 
 use super::{PgStore, audit::append, lock_plan, merge_sql, plan_exists, record_exists};
-use crate::audit::{self, Entry, Origin};
+use crate::audit::Origin;
 use crate::rows::{ChildRow, VersionRow, kind_name, missing_plan, missing_record, table};
-use crate::{Put, RecordStore, StoreError, paginate};
+use crate::{Put, RecordStore, StoreError, steps};
 
 const CHILD_COLUMNS: &str = "plan_id, id, fields::text AS fields, extensions::text AS extensions, \
      version, created_at, updated_at";
@@ -68,11 +68,7 @@ impl RecordStore for PgStore {
                 let Some((version, fields, stored_extensions)) = current else {
                     return Err(StoreError::VersionMismatch { current: None });
                 };
-                if change.expected.is_some_and(|v| v.get() != version) {
-                    return Err(StoreError::VersionMismatch {
-                        current: Some(version),
-                    });
-                }
+                steps::check_version(change.expected, version)?;
                 let sql = format!(
                     "UPDATE {t} SET fields = {}, extensions = COALESCE($2::jsonb, extensions), \
                      version = version + 1, updated_at = $3 \
@@ -87,8 +83,7 @@ impl RecordStore for PgStore {
                     .bind(id.as_str())
                     .fetch_one(&mut *tx)
                     .await?;
-                let before = audit::stored_properties(&fields, &stored_extensions)?;
-                (row, Some(before))
+                (row, Some((fields, stored_extensions)))
             }
         };
         // The history keeps the record exactly as this write left it.
@@ -106,20 +101,11 @@ impl RecordStore for PgStore {
         .bind(row.updated_at)
         .execute(&mut *tx)
         .await?;
-        let record = row.into_record(kind)?;
-        let after = audit::properties(&record.fields, &record.extensions);
-        let what = match &before {
-            None => audit::creation(after),
-            Some(before) => audit::changes(before, &after),
-        };
-        let subject = audit::record_subject(kind, &id);
-        let entry = Entry::plan(plan, audit::put_action(kind), subject, &origin, what);
+        let before = before.as_ref().map(|(f, e)| (f.as_str(), e.as_str()));
+        let (put, entry) = steps::record_put(kind, row, before, &origin)?;
         append(&mut tx, &entry).await?;
         tx.commit().await?;
-        Ok(Put {
-            created: before.is_none(),
-            record,
-        })
+        Ok(put)
     }
 
     async fn record(
@@ -153,17 +139,18 @@ impl RecordStore for PgStore {
         ))
         .bind(plan.to_string())
         .bind(page.after.as_deref())
-        .bind(i64::from(page.size.get()) + 1)
+        .bind(steps::fetch_limit(&page))
         .fetch_all(&self.pool)
         .await?;
         if rows.is_empty() && !plan_exists(&mut *self.pool.acquire().await?, plan).await? {
             return Err(missing_plan(plan));
         }
-        let records = rows
-            .into_iter()
-            .map(|row| row.into_record(kind))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(paginate(records, &page, |r| r.id.to_string()))
+        steps::page_of(
+            rows,
+            &page,
+            |row| row.into_record(kind),
+            |r| r.id.to_string(),
+        )
     }
 
     async fn record_versions(
@@ -174,13 +161,7 @@ impl RecordStore for PgStore {
         page: PageRequest,
     ) -> Result<Page<RecordVersion>, StoreError> {
         // The key is a version number; any other (forged) key names no page.
-        let after = match page.after.as_deref() {
-            None => None,
-            Some(key) => Some(
-                key.parse::<i64>()
-                    .map_err(|_| StoreError::NotFound(format!("version page '{key}'")))?,
-            ),
-        };
+        let after = steps::number_after(&page, "version page")?;
         let rows: Vec<VersionRow> = sqlx::query_as(&format!(
             "SELECT {VERSION_COLUMNS} FROM record_versions WHERE kind = $1 AND plan_id = $2 \
              AND record_id = $3 AND ($4::bigint IS NULL OR version < $4) \
@@ -190,7 +171,7 @@ impl RecordStore for PgStore {
         .bind(plan.to_string())
         .bind(id.as_str())
         .bind(after)
-        .bind(i64::from(page.size.get()) + 1)
+        .bind(steps::fetch_limit(&page))
         .fetch_all(&self.pool)
         .await?;
         // Records written before versions were kept have no history, hence the check.
@@ -199,10 +180,11 @@ impl RecordStore for PgStore {
         {
             return Err(missing_record(kind, plan, &id));
         }
-        let versions = rows
-            .into_iter()
-            .map(|row| row.into_version(kind))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(paginate(versions, &page, |v| v.version.to_string()))
+        steps::page_of(
+            rows,
+            &page,
+            |r| r.into_version(kind),
+            |v| v.version.to_string(),
+        )
     }
 }

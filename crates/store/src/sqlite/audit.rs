@@ -9,7 +9,7 @@ use serde_json::Value as Json;
 use super::SqliteStore;
 use crate::audit::{AUDIT_COLUMNS, AuditRow, Entry, GENESIS, Head, Origin, Verifier};
 use crate::{
-    AuditAction, AuditFilter, AuditRecord, AuditStore, AuditVerification, StoreError, paginate,
+    AuditAction, AuditFilter, AuditRecord, AuditStore, AuditVerification, StoreError, steps,
 };
 
 #[async_trait]
@@ -17,11 +17,9 @@ impl AuditStore for SqliteStore {
     async fn audit_records(&self, filter: AuditFilter) -> Result<Page<AuditRecord>, StoreError> {
         let before_seq = crate::audit::page_key(&filter.page)?;
         let rows = self.read(|conn| records(conn, &filter, before_seq))?;
-        let items = rows
-            .into_iter()
-            .map(AuditRecord::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(paginate(items, &filter.page, |r| r.seq.to_string()))
+        steps::page_of(rows, &filter.page, AuditRecord::try_from, |r| {
+            r.seq.to_string()
+        })
     }
 
     async fn verify_audit(&self) -> Result<AuditVerification, StoreError> {
@@ -106,7 +104,7 @@ pub(crate) fn records(
     filter: &AuditFilter,
     before_seq: Option<i64>,
 ) -> rusqlite::Result<Vec<AuditRow>> {
-    let limit = i64::from(filter.page.size.get()) + 1;
+    let limit = steps::fetch_limit(&filter.page);
     let (from, to) = (
         filter.from.map(Timestamp::as_micros),
         filter.to.map(Timestamp::as_micros),

@@ -10,9 +10,9 @@ use rusqlite::{Connection, OptionalExtension as _, Row, params};
 
 use super::audit::{append, failed};
 use super::{Refusable, SqliteStore, made_under_key, subject_exists};
-use crate::audit::{self, AuditAction, Entry, Origin};
+use crate::audit::Origin;
 use crate::rows::{BacktestRow, EvaluationRow, missing_evaluation};
-use crate::{EvaluationStore, StoreError, paginate};
+use crate::{EvaluationStore, StoreError, steps};
 
 /// The columns of `evaluations`, in [`EvaluationRow`] order (JSON columns are text here).
 pub(crate) const EVALUATION_COLUMNS: &str = "id, plan_id, rules_id, rules_version, case_id, facts, result, decision, \
@@ -96,17 +96,15 @@ impl EvaluationStore for SqliteStore {
                     plan.to_string(),
                     rules.as_str(),
                     page.after,
-                    i64::from(page.size.get()) + 1
+                    steps::fetch_limit(&page)
                 ],
                 evaluation_row,
             )?
             .collect::<rusqlite::Result<Vec<_>>>()
         })?;
-        let items = rows
-            .into_iter()
-            .map(EvaluationRecord::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(paginate(items, &page, |e| e.id.to_string()))
+        steps::page_of(rows, &page, EvaluationRecord::try_from, |e| {
+            e.id.to_string()
+        })
     }
 
     async fn history_summary(
@@ -126,12 +124,7 @@ impl EvaluationStore for SqliteStore {
             })?
             .collect::<rusqlite::Result<Vec<_>>>()
         })?;
-        Ok(HistorySummary {
-            count: groups.iter().map(|g| g.1).sum(),
-            first: groups.iter().map(|g| g.2).min().map(Timestamp::from_micros),
-            last: groups.iter().map(|g| g.3).max().map(Timestamp::from_micros),
-            outcomes: groups.into_iter().map(|(o, n, _, _)| (o, n)).collect(),
-        })
+        Ok(steps::history_summary(groups))
     }
 
     async fn samples(
@@ -220,16 +213,7 @@ pub(crate) fn record_evaluation(
         now.as_micros(),
         origin.request_key,
     ])?;
-    append(
-        conn,
-        &Entry::plan(
-            new.plan_id,
-            AuditAction::EvaluationRecord,
-            format!("evaluation/{id}"),
-            origin,
-            audit::evaluation_recorded(new),
-        ),
-    )?;
+    append(conn, &steps::evaluation_recorded(id, new, origin))?;
     Ok(Ok(EvaluationRecord {
         id,
         evaluation: new.clone(),
@@ -275,17 +259,14 @@ pub(crate) fn set_outcome(
         rules.as_str(),
         id.to_string()
     ])?;
-    let old_amount = audit::stored_amount(old_value.as_deref(), old_currency.as_deref());
-    let new_amount = amount.map_or_else(|| old_amount.clone(), |a| a.to_json());
+    let before = (
+        old_outcome.as_deref(),
+        old_value.as_deref(),
+        old_currency.as_deref(),
+    );
     append(
         conn,
-        &Entry::plan(
-            plan,
-            AuditAction::EvaluationOutcome,
-            format!("evaluation/{id}"),
-            origin,
-            audit::outcome_changes((old_outcome.as_deref(), old_amount), (outcome, new_amount)),
-        ),
+        &steps::outcome_set(plan, id, before, outcome, amount, origin),
     )?;
     match evaluation(conn, plan, rules, id)? {
         Some(row) => Ok(Ok(EvaluationRecord::try_from(row).map_err(failed)?)),
@@ -324,16 +305,7 @@ pub(crate) fn save_backtest(
         now.as_micros(),
         origin.request_key,
     ])?;
-    append(
-        conn,
-        &Entry::plan(
-            new.plan_id,
-            AuditAction::BacktestSave,
-            format!("backtest/{id}"),
-            origin,
-            audit::backtest_saved(new),
-        ),
-    )?;
+    append(conn, &steps::backtest_saved(id, new, origin))?;
     Ok(Ok(BacktestRecord {
         id,
         backtest: new.clone(),

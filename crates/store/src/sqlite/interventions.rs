@@ -5,15 +5,15 @@
 use async_trait::async_trait;
 use caseload_domain::{
     Intervention, InterventionId, InterventionStatus, NewIntervention, Page, PageRequest, PlanId,
-    RecordId, RecordMeta, Subject, Timestamp, Transition, Version,
+    RecordId, Subject, Timestamp, Transition,
 };
 use rusqlite::{Connection, OptionalExtension as _, Row, params};
 
 use super::audit::{append, failed};
 use super::{Refusable, SqliteStore, made_under_key, plan_exists, subject_exists};
-use crate::audit::{self, AuditAction, Entry, Origin};
+use crate::audit::Origin;
 use crate::rows::{InterventionRow, TransitionRow, missing_intervention, missing_plan};
-use crate::{InterventionFilter, InterventionStore, StatusChange, StoreError, paginate};
+use crate::{InterventionFilter, InterventionStore, StatusChange, StoreError, steps};
 
 pub(crate) const INTERVENTION_COLUMNS: &str = "id, plan_id, subject_kind, subject_id, reason, \
      requested_action, details, requester, status, version, created_at, updated_at";
@@ -59,13 +59,7 @@ impl InterventionStore for SqliteStore {
         filter: InterventionFilter,
         page: PageRequest,
     ) -> Result<Page<Intervention>, StoreError> {
-        let kind = filter.subject.as_ref().map(|s| s.kind_name());
-        let subject_id = filter
-            .subject
-            .as_ref()
-            .and_then(|s| s.record_id())
-            .map(|id| id.as_str().to_owned());
-        let status = filter.status.map(|s| s.as_str());
+        let (kind, subject_id, status) = steps::filter_columns(&filter);
         let (rows, plan_exists) = self.read(|conn| {
             let rows = conn
                 .prepare_cached(&format!(
@@ -81,7 +75,7 @@ impl InterventionStore for SqliteStore {
                         subject_id,
                         status,
                         page.after,
-                        i64::from(page.size.get()) + 1
+                        steps::fetch_limit(&page)
                     ],
                     intervention_row,
                 )?
@@ -92,11 +86,7 @@ impl InterventionStore for SqliteStore {
         if !plan_exists {
             return Err(missing_plan(plan));
         }
-        let items = rows
-            .into_iter()
-            .map(Intervention::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(paginate(items, &page, |i| i.id.to_string()))
+        steps::page_of(rows, &page, Intervention::try_from, |i| i.id.to_string())
     }
 
     async fn intervention(
@@ -170,26 +160,9 @@ pub(crate) fn create_intervention(
         now.as_micros(),
         origin.request_key,
     ])?;
-    append(
-        conn,
-        &Entry::plan(
-            new.plan_id,
-            AuditAction::InterventionCreate,
-            format!("intervention/{id}"),
-            origin,
-            audit::intervention_created(new),
-        ),
-    )?;
-    Ok(Ok(Intervention {
-        id,
-        request: new.clone(),
-        status: InterventionStatus::Open,
-        meta: RecordMeta {
-            version: Version::FIRST,
-            created_at: now,
-            updated_at: now,
-        },
-    }))
+    let (intervention, entry) = steps::intervention_created(id, new.clone(), now, origin);
+    append(conn, &entry)?;
+    Ok(Ok(intervention))
 }
 
 pub(crate) fn transition(
@@ -206,15 +179,8 @@ pub(crate) fn transition(
         Ok(current) => current,
         Err(err) => return Ok(Err(err)),
     };
-    if let Some(expected) = change.expected
-        && expected != current.meta.version
-    {
-        return Ok(Err(StoreError::VersionMismatch {
-            current: Some(current.meta.version.get()),
-        }));
-    }
-    if let Err(illegal) = current.status.check_move(change.to) {
-        return Ok(Err(illegal.into()));
+    if let Err(refused) = steps::check_move(&current, change) {
+        return Ok(Err(refused));
     }
     let now = Timestamp::now().as_micros();
     conn.prepare_cached(
@@ -226,16 +192,8 @@ pub(crate) fn transition(
          SELECT ?1, coalesce(max(seq), 0) + 1, ?2, ?3, ?4, ?5, ?6 FROM intervention_transitions WHERE intervention_id = ?1",
     )?
     .execute(params![id.to_string(), current.status.as_str(), change.to.as_str(), change.by, change.comment, now])?;
-    append(
-        conn,
-        &Entry::plan(
-            plan,
-            AuditAction::InterventionTransition,
-            format!("intervention/{id}"),
-            origin,
-            audit::transition_made(current.status, change.to, change.comment.as_deref()),
-        ),
-    )?;
+    let entry = steps::intervention_moved(plan, id, current.status, change, origin);
+    append(conn, &entry)?;
     let moved = intervention_with_history(conn, plan, id)?;
     Ok(Ok(moved.map_err(failed)?))
 }

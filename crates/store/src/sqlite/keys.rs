@@ -6,8 +6,8 @@ use rusqlite::{OptionalExtension as _, Row, params};
 
 use super::SqliteStore;
 use super::audit::append;
-use crate::audit::{AuditAction, Entry, Origin, api_key_described as described};
-use crate::{ApiKey, ApiKeyStore, StoreError};
+use crate::audit::Origin;
+use crate::{ApiKey, ApiKeyStore, StoreError, steps};
 
 const COLUMNS: &str =
     "id, name, secret_hash, scopes, business_units, created_at, created_by, revoked_at";
@@ -44,15 +44,7 @@ impl ApiKeyStore for SqliteStore {
                 key.created_at.as_micros(),
                 key.created_by,
             ])?;
-            append(
-                conn,
-                &Entry::service(
-                    AuditAction::ApiKeyCreate,
-                    format!("apikey/{}", key.id),
-                    &origin,
-                    described(&key),
-                ),
-            )?;
+            append(conn, &steps::api_key_created(&key, &origin))?;
             Ok(Ok(()))
         })
         .await
@@ -93,15 +85,7 @@ impl ApiKeyStore for SqliteStore {
                 return Ok(Err(StoreError::NotFound(format!("API key {id}"))));
             };
             if revoked > 0 {
-                append(
-                    conn,
-                    &Entry::service(
-                        AuditAction::ApiKeyRevoke,
-                        format!("apikey/{id}"),
-                        &origin,
-                        described(&key),
-                    ),
-                )?;
+                append(conn, &steps::api_key_revoked(&key, &origin))?;
             }
             Ok(Ok(key))
         })

@@ -15,7 +15,8 @@
 //!
 //! This module holds the store, its connections and the helpers the capabilities share
 //! (existence checks, the creation guard); each capability's SQL, reads and writes, lives in
-//! its own file, named as on PostgreSQL:
+//! its own file, named as on PostgreSQL, and hands what it read to the steps both backends
+//! share ([`crate::steps`]):
 //!
 //! - [`plans`]: management plans ([`PlanStore`](crate::PlanStore));
 //! - [`records`]: criteria and performance analyses with their version history
@@ -53,7 +54,7 @@ use tokio::sync::oneshot;
 
 use crate::audit::Origin;
 use crate::rows::{missing_plan, missing_record, table};
-use crate::{Backend, ConnectOptions, Database, StoreError};
+use crate::{Backend, ConnectOptions, Database, StoreError, steps};
 use writer::{Message, WriteOp, Writer};
 
 /// How long a connection waits on a lock held by another process before giving up.
@@ -282,10 +283,8 @@ fn subject_exists(conn: &Connection, plan: PlanId, subject: &Subject) -> Refusab
     if !plan_exists(conn, plan)? {
         return Ok(Err(missing_plan(plan)));
     }
-    let (kind, id) = match subject {
-        Subject::Plan => return Ok(Ok(())),
-        Subject::Rules(id) => (ChildKind::Rules, id),
-        Subject::Performance(id) => (ChildKind::Performance, id),
+    let Some((kind, id)) = steps::subject_record(subject) else {
+        return Ok(Ok(()));
     };
     let found = conn
         .prepare_cached(&format!(

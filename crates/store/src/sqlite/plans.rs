@@ -3,16 +3,14 @@
 //! write.
 
 use async_trait::async_trait;
-use caseload_domain::{
-    Change, Fields, Page, PageRequest, Plan, PlanId, RecordMeta, Timestamp, Version,
-};
+use caseload_domain::{Change, Fields, Page, PageRequest, Plan, PlanId, Timestamp};
 use rusqlite::{Connection, OptionalExtension as _, Row, params};
 
 use super::audit::{append, failed};
 use super::{Refusable, SqliteStore, made_under_key, merge_sql};
-use crate::audit::{self, AuditAction, Entry, Origin};
+use crate::audit::Origin;
 use crate::rows::{PlanRow, missing_plan};
-use crate::{BusinessUnits, PlanStore, StoreError, paginate};
+use crate::{BusinessUnits, PlanStore, StoreError, steps};
 
 /// A query on plans, its columns in [`plan_row`] order, spelled out for `concat!`.
 macro_rules! plan_select {
@@ -107,16 +105,12 @@ impl PlanStore for SqliteStore {
                  (SELECT value FROM json_each(?3))) ORDER BY id LIMIT ?2"
             ))?
             .query_map(
-                params![page.after, i64::from(page.size.get()) + 1, units],
+                params![page.after, steps::fetch_limit(&page), units],
                 plan_row,
             )?
             .collect::<rusqlite::Result<Vec<_>>>()
         })?;
-        let plans = rows
-            .into_iter()
-            .map(Plan::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(paginate(plans, &page, |p| p.id.to_string()))
+        steps::page_of(rows, &page, Plan::try_from, |p| p.id.to_string())
     }
 
     async fn plan_business_unit(&self, id: PlanId) -> Result<String, StoreError> {
@@ -154,27 +148,16 @@ pub(crate) fn create_plan(
         business_unit,
         origin.request_key
     ])?;
-    append(
-        conn,
-        &Entry::plan(
-            id,
-            AuditAction::PlanCreate,
-            "plan",
-            origin,
-            audit::creation(audit::properties(fields, extensions)),
-        ),
-    )?;
-    Ok(Ok(Plan {
+    let (plan, entry) = steps::plan_created(
         id,
-        fields: fields.clone(),
-        extensions: extensions.clone(),
-        business_unit: business_unit.to_owned(),
-        meta: RecordMeta {
-            version: Version::FIRST,
-            created_at: now,
-            updated_at: now,
-        },
-    }))
+        fields.clone(),
+        extensions.clone(),
+        business_unit.to_owned(),
+        now,
+        origin,
+    );
+    append(conn, &entry)?;
+    Ok(Ok(plan))
 }
 
 pub(crate) fn update_plan(
@@ -190,12 +173,9 @@ pub(crate) fn update_plan(
     let Some((version, fields, extensions)) = current else {
         return Ok(Err(missing_plan(id)));
     };
-    if change.expected.is_some_and(|v| v.get() != version) {
-        return Ok(Err(StoreError::VersionMismatch {
-            current: Some(version),
-        }));
+    if let Err(refused) = steps::check_version(change.expected, version) {
+        return Ok(Err(refused));
     }
-    let before = audit::stored_properties(&fields, &extensions).map_err(failed)?;
     let sql = format!(
         "UPDATE plans SET fields = {}, extensions = coalesce(?4, extensions), version = version + 1, \
          updated_at = ?2 WHERE id = ?3 \
@@ -214,17 +194,7 @@ pub(crate) fn update_plan(
         ],
         plan_row,
     )?;
-    let plan = Plan::try_from(row).map_err(failed)?;
-    let after = audit::properties(&plan.fields, &plan.extensions);
-    append(
-        conn,
-        &Entry::plan(
-            id,
-            AuditAction::PlanUpdate,
-            "plan",
-            origin,
-            audit::changes(&before, &after),
-        ),
-    )?;
+    let (plan, entry) = steps::plan_updated(row, (&fields, &extensions), origin).map_err(failed)?;
+    append(conn, &entry)?;
     Ok(Ok(plan))
 }

@@ -10,9 +10,9 @@ use rusqlite::{Connection, OptionalExtension as _, Row, params};
 
 use super::audit::{append, failed};
 use super::{Refusable, SqliteStore, merge_sql, plan_exists, record_exists};
-use crate::audit::{self, Entry, Origin};
+use crate::audit::Origin;
 use crate::rows::{ChildRow, VersionRow, kind_name, missing_plan, missing_record, table};
-use crate::{Put, RecordStore, StoreError, paginate};
+use crate::{Put, RecordStore, StoreError, steps};
 
 pub(crate) const CHILD_COLUMNS: &str =
     "plan_id, id, fields, extensions, version, created_at, updated_at";
@@ -88,7 +88,7 @@ impl RecordStore for SqliteStore {
                     child_select(kind)
                 ))?
                 .query_map(
-                    params![plan.to_string(), page.after, i64::from(page.size.get()) + 1],
+                    params![plan.to_string(), page.after, steps::fetch_limit(&page)],
                     child_row,
                 )?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -98,11 +98,12 @@ impl RecordStore for SqliteStore {
         if !plan_exists {
             return Err(missing_plan(plan));
         }
-        let records = rows
-            .into_iter()
-            .map(|row| row.into_record(kind))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(paginate(records, &page, |r| r.id.to_string()))
+        steps::page_of(
+            rows,
+            &page,
+            |row| row.into_record(kind),
+            |r| r.id.to_string(),
+        )
     }
 
     async fn record_versions(
@@ -112,13 +113,7 @@ impl RecordStore for SqliteStore {
         id: RecordId,
         page: PageRequest,
     ) -> Result<Page<RecordVersion>, StoreError> {
-        let after: Option<i64> = match &page.after {
-            Some(key) => Some(
-                key.parse()
-                    .map_err(|_| StoreError::NotFound(format!("version page '{key}'")))?,
-            ),
-            None => None,
-        };
+        let after = steps::number_after(&page, "version page")?;
         let (rows, exists) = self.read(|conn| {
             let exists = record_exists(conn, kind, plan, &id)?;
             let rows = conn
@@ -128,7 +123,7 @@ impl RecordStore for SqliteStore {
                      ORDER BY version DESC LIMIT ?5",
                 )?
                 .query_map(
-                    params![kind_name(kind), plan.to_string(), id.as_str(), after, i64::from(page.size.get()) + 1],
+                    params![kind_name(kind), plan.to_string(), id.as_str(), after, steps::fetch_limit(&page)],
                     version_row,
                 )?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -137,11 +132,12 @@ impl RecordStore for SqliteStore {
         if !exists {
             return Err(missing_record(kind, plan, &id));
         }
-        let versions = rows
-            .into_iter()
-            .map(|r| r.into_version(kind))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(paginate(versions, &page, |v| v.version.get().to_string()))
+        steps::page_of(
+            rows,
+            &page,
+            |r| r.into_version(kind),
+            |v| v.version.to_string(),
+        )
     }
 }
 
@@ -239,27 +235,8 @@ pub(crate) fn put_record(
         change.actor,
         row.updated_at
     ])?;
-    let record = row.into_record(kind).map_err(failed)?;
-    let after = audit::properties(&record.fields, &record.extensions);
-    let what = match &current {
-        None => audit::creation(after),
-        Some((fields, extensions)) => audit::changes(
-            &audit::stored_properties(fields, extensions).map_err(failed)?,
-            &after,
-        ),
-    };
-    append(
-        conn,
-        &Entry::plan(
-            plan,
-            audit::put_action(kind),
-            audit::record_subject(kind, id),
-            origin,
-            what,
-        ),
-    )?;
-    Ok(Ok(Put {
-        created: current.is_none(),
-        record,
-    }))
+    let before = current.as_ref().map(|(f, e)| (f.as_str(), e.as_str()));
+    let (put, entry) = steps::record_put(kind, row, before, origin).map_err(failed)?;
+    append(conn, &entry)?;
+    Ok(Ok(put))
 }
