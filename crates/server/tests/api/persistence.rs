@@ -1,7 +1,9 @@
 //! What is acknowledged stays: across a graceful restart, and across `kill -9`.
 
 use std::process::Stdio;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -223,10 +225,14 @@ async fn idempotent_creates_are_made_once_across_kill_9(backend: Backend) {
     let mut unanswered: Vec<(String, String)> = Vec::new();
     for round in 0..2u64 {
         let (mut child, addr) = start_binary(&db.url()).await;
+        // Creates answered in this round so far: the kill waits for enough of them, so that
+        // a slow (loaded) machine kills as deep into the work as a fast one.
+        let made = Arc::new(AtomicUsize::new(0));
         let writers: Vec<_> = (0..6)
             .map(|w| {
                 let client = client.clone();
                 let base = format!("http://{addr}");
+                let made = Arc::clone(&made);
                 tokio::spawn(async move {
                     let (mut done, mut lost) = (Vec::new(), Vec::new());
                     for n in 0..2_000 {
@@ -242,6 +248,7 @@ async fn idempotent_creates_are_made_once_across_kill_9(backend: Backend) {
                                 let request =
                                     keyed_request(&client, &base, &id, &key, &marker).await;
                                 done.push((key, marker, id));
+                                made.fetch_add(1, Ordering::Relaxed);
                                 if request.is_none() {
                                     break;
                                 }
@@ -258,6 +265,10 @@ async fn idempotent_creates_are_made_once_across_kill_9(backend: Backend) {
             })
             .collect();
         tokio::time::sleep(Duration::from_millis(250 + 250 * round)).await;
+        let waiting = Instant::now();
+        while made.load(Ordering::Relaxed) < 30 && waiting.elapsed() < Duration::from_secs(60) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         child.start_kill().expect("kill -9");
         child.wait().await.expect("killed");
         for writer in writers {
