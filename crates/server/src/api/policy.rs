@@ -231,3 +231,177 @@ pub fn operation_mut<'a>(
     };
     operation.as_mut()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> PolicyTable {
+        super::super::openapi_router().0
+    }
+
+    fn declared(table: &PolicyTable, method: Method, path: &str) -> Policy {
+        table
+            .get(&method, path)
+            .unwrap_or_else(|| panic!("{method} {path} has no declared policy"))
+    }
+
+    #[test]
+    fn a_policy_is_built_from_its_scope_then_what_the_route_adds() {
+        assert_eq!(
+            Policy::write(),
+            Policy {
+                scope: Some(Scope::Write),
+                idempotent_create: false,
+                body_limit: BodyLimit::Service,
+            }
+        );
+        let batch = Policy::ingest().idempotent_create().body_limit(5);
+        assert_eq!(batch.scope, Some(Scope::Ingest));
+        assert!(batch.idempotent_create && !batch.is_public());
+        assert_eq!(batch.body_limit.bytes(1_000), 5);
+        assert_eq!(BodyLimit::Service.bytes(1_000), 1_000);
+        assert!(Policy::public().is_public());
+    }
+
+    #[test]
+    fn each_kind_of_operation_needs_its_scope() {
+        let table = table();
+        let cases = [
+            (
+                Method::GET,
+                "/customer-case-management/{id}",
+                Some(Scope::Read),
+            ),
+            (Method::GET, "/audit", Some(Scope::Admin)),
+            (Method::GET, "/health/ready", None),
+            (
+                Method::POST,
+                "/CustomerCaseManagement/Create",
+                Some(Scope::Write),
+            ),
+            (
+                Method::PUT,
+                "/CustomerCaseManagement/{customercasemanagementid}/Request",
+                Some(Scope::Intervene),
+            ),
+            (
+                Method::PATCH,
+                "/customer-case-management/{id}/requests/{requestid}",
+                Some(Scope::Intervene),
+            ),
+            (
+                Method::POST,
+                "/customer-case-management/{id}/rules/{rulesid}/requests",
+                Some(Scope::Intervene),
+            ),
+            (
+                Method::POST,
+                "/customer-case-management/{id}/case-events",
+                Some(Scope::Ingest),
+            ),
+            (
+                Method::PUT,
+                "/customer-case-management/{id}/performances/{performanceid}",
+                Some(Scope::Write),
+            ),
+            (
+                Method::POST,
+                "/customer-case-management/{id}/rules/{rulesid}/evaluations",
+                Some(Scope::Write),
+            ),
+        ];
+        for (method, route, scope) in cases {
+            assert_eq!(
+                declared(&table, method.clone(), route).scope,
+                scope,
+                "{method} {route}"
+            );
+        }
+    }
+
+    #[test]
+    fn reading_needs_read_and_only_the_health_checks_are_public() {
+        for d in table().iter() {
+            let expected = if d.path.starts_with("/health") {
+                None
+            } else if d.path == "/audit" {
+                Some(Scope::Admin)
+            } else if d.method == Method::GET {
+                Some(Scope::Read)
+            } else {
+                continue;
+            };
+            assert_eq!(d.policy.scope, expected, "{} {}", d.method, d.path);
+        }
+    }
+
+    #[test]
+    fn every_post_that_creates_is_an_idempotent_create() {
+        let mut creates: Vec<(Method, &str)> = [
+            "/CustomerCaseManagement/Create",
+            "/customer-case-management",
+            "/customer-case-management/{id}/requests",
+            "/customer-case-management/{id}/rules/{rulesid}/requests",
+            "/customer-case-management/{id}/performances/{performanceid}/requests",
+            "/customer-case-management/{id}/case-events",
+            "/customer-case-management/{id}/rules/{rulesid}/evaluations",
+            "/customer-case-management/{id}/rules/{rulesid}/backtests",
+        ]
+        .into_iter()
+        .map(|path| (Method::POST, path))
+        .collect();
+        let table = table();
+        let mut idempotent: Vec<(Method, &str)> = table
+            .iter()
+            .filter(|d| d.policy.idempotent_create)
+            .map(|d| (d.method.clone(), d.path.as_str()))
+            .collect();
+        creates.sort_by_key(|(_, path)| *path);
+        idempotent.sort_by_key(|(_, path)| *path);
+        assert_eq!(idempotent, creates);
+        // The one POST that is not: evaluating a case against a plan's criteria records
+        // nothing.
+        let other_posts: Vec<&str> = table
+            .iter()
+            .filter(|d| d.method == Method::POST && !d.policy.idempotent_create)
+            .map(|d| d.path.as_str())
+            .collect();
+        assert_eq!(other_posts, ["/customer-case-management/{id}/evaluations"]);
+    }
+
+    #[test]
+    fn only_the_ingest_route_takes_a_batch_sized_body() {
+        for d in table().iter() {
+            let expected = if d.path == "/customer-case-management/{id}/case-events" {
+                // 10,000 events of up to about 1.6 KB each, as the operation documents.
+                BodyLimit::Bytes(16 * 1024 * 1024)
+            } else {
+                BodyLimit::Service
+            };
+            assert_eq!(d.policy.body_limit, expected, "{} {}", d.method, d.path);
+        }
+    }
+
+    #[test]
+    fn every_operation_of_the_document_has_exactly_one_declared_policy() {
+        let (table, doc) = super::super::openapi_router();
+        let mut documented = 0;
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for method in item.as_object().expect("operations").keys() {
+                let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+                let found = table
+                    .iter()
+                    .filter(|d| d.method == method && d.path == *path)
+                    .count();
+                assert_eq!(found, 1, "{method} {path}");
+                documented += 1;
+            }
+        }
+        assert_eq!(
+            documented,
+            table.iter().count(),
+            "every declared route is documented"
+        );
+    }
+}
