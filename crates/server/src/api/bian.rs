@@ -5,12 +5,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use caseload_domain::{ChildKind, ChildRecord, RecordKind, Subject, WriteMode};
-use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::ApiError;
 use super::extract::{Caller, ContractObject, IfMatch, PlanPath, Principal, RecordPath};
 use super::ops::{WriteRequest, views};
+use super::policy::{Policy, RouteTable};
 use super::render::{self, CustomerCaseManagementPlan, Performance, Rules};
 use super::render::{
     RetrieveCustomerCaseManagementPlanResponse, RetrievePerformanceResponse, RetrieveRulesResponse,
@@ -23,18 +23,18 @@ const RULES_TAG: &str = "BQ - Rules";
 const PERFORMANCE_TAG: &str = "BQ - Performance";
 
 /// The BIAN routes.
-pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(create))
-        .routes(routes!(update))
-        .routes(routes!(request))
-        .routes(routes!(retrieve))
-        .routes(routes!(update_rules))
-        .routes(routes!(request_rules))
-        .routes(routes!(retrieve_rules))
-        .routes(routes!(update_performance))
-        .routes(routes!(request_performance))
-        .routes(routes!(retrieve_performance))
+pub fn routes() -> RouteTable {
+    RouteTable::new()
+        .route(routes!(create), Policy::write().idempotent_create())
+        .route(routes!(update), Policy::write())
+        .route(routes!(request), Policy::intervene())
+        .route(routes!(retrieve), Policy::read())
+        .route(routes!(update_rules), Policy::write())
+        .route(routes!(request_rules), Policy::intervene())
+        .route(routes!(retrieve_rules), Policy::read())
+        .route(routes!(update_performance), Policy::write())
+        .route(routes!(request_performance), Policy::intervene())
+        .route(routes!(retrieve_performance), Policy::read())
 }
 
 /// The properties of a BIAN body that the contract or the service names. The contract's

@@ -4,17 +4,17 @@ use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
 use utoipa::ToSchema;
-use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
 use super::error::ApiError;
+use super::policy::{Policy, RouteTable};
 use super::responses::ReadErrors;
 
-pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(live))
-        .routes(routes!(ready))
+pub(super) fn routes() -> RouteTable {
+    RouteTable::new()
+        .route(routes!(live), Policy::public())
+        .route(routes!(ready), Policy::public())
 }
 
 /// Health status.

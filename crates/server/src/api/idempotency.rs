@@ -1,5 +1,6 @@
-//! `Idempotency-Key` on the POSTs that create something ([`ROUTES`]), so that a client may
-//! retry one safely.
+//! `Idempotency-Key` on the POSTs that create something (declared with
+//! [`Policy::idempotent_create`](super::policy::Policy::idempotent_create) where their route
+//! is registered), so that a client may retry one safely.
 //!
 //! The first request with a key runs; its response (status, `Content-Type`, `Location`,
 //! `ETag` and body, byte for byte) is kept for the configured retention and replayed, with
@@ -14,14 +15,14 @@
 //!   finds its outcome instead of repeating it;
 //! - a key that is not 1 to 255 visible ASCII characters is 400.
 //!
-//! Requests without the header, and requests to other routes, pass through untouched.
+//! Requests without the header pass through untouched; other routes have no such guard.
 
 use caseload_store::audit::{REQUEST, RequestContext, current_request};
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{MatchedPath, Request};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -34,41 +35,13 @@ use utoipa::openapi::{ObjectBuilder, OpenApi, RefOr, Required, Type};
 
 use super::AppState;
 use super::error::ApiError;
+use super::policy::{PolicyTable, operation_mut};
 use super::responses;
-use super::rest::MAX_BATCH_BYTES;
 
 /// The request header naming a key.
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 /// The response header marking a replay.
 pub const IDEMPOTENCY_REPLAYED: HeaderName = HeaderName::from_static("idempotency-replayed");
-
-/// The routes (templates, as routed) whose POST honours `Idempotency-Key`, each with its
-/// body limit when it is not the service's default.
-pub const ROUTES: &[(&str, Option<usize>)] = &[
-    ("/CustomerCaseManagement/Create", None),
-    ("/customer-case-management", None),
-    ("/customer-case-management/{id}/requests", None),
-    (
-        "/customer-case-management/{id}/rules/{rulesid}/requests",
-        None,
-    ),
-    (
-        "/customer-case-management/{id}/performances/{performanceid}/requests",
-        None,
-    ),
-    (
-        "/customer-case-management/{id}/case-events",
-        Some(MAX_BATCH_BYTES),
-    ),
-    (
-        "/customer-case-management/{id}/rules/{rulesid}/evaluations",
-        None,
-    ),
-    (
-        "/customer-case-management/{id}/rules/{rulesid}/backtests",
-        None,
-    ),
-];
 
 /// The response headers worth replaying; the rest (the interaction id first of all) are the
 /// new request's.
@@ -78,7 +51,7 @@ const REPLAYED_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::LOCATIO
 const MAX_KEY_LEN: usize = 255;
 
 /// Who the request is from, as authenticated (see [`crate::auth::authorize`], which runs
-/// before this): keys are scoped per principal.
+/// before this on every route that is not public): keys are scoped per principal.
 fn principal_of(req: &Request) -> String {
     req.extensions()
         .get::<crate::auth::Principal>()
@@ -117,21 +90,10 @@ impl IdempotencyKey {
     }
 }
 
-/// Answers a keyed POST to one of [`ROUTES`] from its key when it can, else runs it and
-/// keeps its response. Run by [`crate::auth::authorize`] once the caller is known (one layer
-/// for both, as each layer costs every request).
-pub async fn guard(state: AppState, req: Request, next: Next) -> Response {
-    if req.method() != Method::POST {
-        return next.run(req).await;
-    }
-    let Some(limit) = req
-        .extensions()
-        .get::<MatchedPath>()
-        .and_then(|path| ROUTES.iter().find(|(route, _)| *route == path.as_str()))
-        .map(|(_, limit)| limit.unwrap_or(state.body_limit))
-    else {
-        return next.run(req).await;
-    };
+/// Answers a keyed request to an idempotent create from its key when it can, else runs it and
+/// keeps its response; `limit` is the route's body limit. Run by the route's guard
+/// ([`super::guard`]) once the caller is known.
+pub async fn guard(state: AppState, limit: usize, req: Request, next: Next) -> Response {
     match IdempotencyKey::from_headers(req.headers()) {
         Ok(None) => next.run(req).await,
         Ok(Some(key)) => keyed(state, key, limit, req, next)
@@ -370,19 +332,13 @@ fn replay(stored: StoredResponse) -> Response {
     response
 }
 
-/// Declares the `Idempotency-Key` header and its 409 and 422 on the operations of
-/// [`ROUTES`] in the OpenAPI document.
-pub fn document(openapi: &mut OpenApi) {
-    for (route, _) in ROUTES {
-        let Some(operation) = openapi
-            .paths
-            .paths
-            .get_mut(*route)
-            .and_then(|item| item.post.as_mut())
-        else {
-            continue;
-        };
-        declare(operation);
+/// Declares the `Idempotency-Key` header and its 409 and 422 on the idempotent creates of
+/// `policies` in the OpenAPI document.
+pub fn document(openapi: &mut OpenApi, policies: &PolicyTable) {
+    for declared in policies.iter().filter(|d| d.policy.idempotent_create) {
+        if let Some(operation) = operation_mut(openapi, declared) {
+            declare(operation);
+        }
     }
 }
 
@@ -461,9 +417,16 @@ mod tests {
 
     #[test]
     fn every_route_is_a_post_of_the_document_and_declares_the_header() {
-        let (_, doc) = super::super::openapi_router();
-        for (route, _) in ROUTES {
-            let operation = &doc["paths"][*route]["post"];
+        let (policies, doc) = super::super::openapi_router();
+        let creates: Vec<_> = policies
+            .iter()
+            .filter(|d| d.policy.idempotent_create)
+            .collect();
+        assert!(!creates.is_empty(), "some routes are idempotent creates");
+        for declared in creates {
+            let route = &declared.path;
+            assert_eq!(declared.method, axum::http::Method::POST, "{route}");
+            let operation = &doc["paths"][route]["post"];
             assert!(operation.is_object(), "POST {route} is not in the document");
             let declared = operation["parameters"]
                 .as_array()

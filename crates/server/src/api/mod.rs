@@ -1,15 +1,19 @@
 //! The HTTP interface: the exact BIAN routes ([`bian`]), the REST facade ([`rest`]) over the
 //! same operations ([`ops`]), health checks, and the OpenAPI document generated from the
-//! handlers' annotations (served at `/openapi.json`, browsable at `/docs`).
+//! handlers' annotations (served at `/openapi.json`, browsable at `/docs`). Each route is
+//! registered with its [`policy::Policy`] (scope, idempotent create, body limit), which its
+//! guard ([`guard`]) and the document's security section both read.
 
 mod bian;
 mod constraints;
 mod context;
 pub mod error;
 mod extract;
+mod guard;
 mod health;
 pub mod idempotency;
 mod ops;
+pub mod policy;
 pub mod render;
 mod responses;
 mod rest;
@@ -26,11 +30,11 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 use utoipa::OpenApi;
-use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::Settings;
 use error::{ApiError, HTTPError};
+use policy::{PolicyTable, RouteTable};
 
 pub use ops::performance::Analyst;
 
@@ -71,21 +75,33 @@ The BIAN v12 operations at their contract paths, and a REST facade over the same
 )]
 struct ApiDoc;
 
-/// The OpenAPI document (as served at `/openapi.json`) and the routes it describes.
-pub fn openapi_router() -> (axum::Router<AppState>, serde_json::Value) {
-    let (routes, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+/// Every route of the service, each with its policy.
+fn routes() -> RouteTable {
+    RouteTable::new()
         .merge(bian::routes())
         .merge(rest::routes())
         .merge(health::routes())
-        .split_for_parts();
-    declare_security(&mut openapi);
-    idempotency::document(&mut openapi);
-    (routes, constraints::document(&openapi))
+}
+
+/// The OpenAPI document (as served at `/openapi.json`) and the policy of each operation it
+/// describes.
+pub fn openapi_router() -> (PolicyTable, serde_json::Value) {
+    let (_, openapi, policies) = routes().split_for_parts(ApiDoc::openapi(), |routes, _| routes);
+    let document = document(openapi, &policies);
+    (policies, document)
+}
+
+/// The served document: the operations' security and idempotency declared from their
+/// policies, then the constraints JSON Schema can state.
+fn document(mut openapi: utoipa::openapi::OpenApi, policies: &PolicyTable) -> serde_json::Value {
+    declare_security(&mut openapi, policies);
+    idempotency::document(&mut openapi, policies);
+    constraints::document(&openapi)
 }
 
 /// Declares how callers authenticate: a bearer JWT or an API key, on every operation but the
-/// health checks, which are public.
-fn declare_security(openapi: &mut utoipa::openapi::OpenApi) {
+/// public ones.
+fn declare_security(openapi: &mut utoipa::openapi::OpenApi, policies: &PolicyTable) {
     use utoipa::openapi::security::{
         ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
     };
@@ -115,20 +131,22 @@ fn declare_security(openapi: &mut utoipa::openapi::OpenApi) {
         SecurityRequirement::new("bearerAuth", Vec::<String>::new()),
         SecurityRequirement::new("apiKey", Vec::<String>::new()),
     ]);
-    for (path, item) in openapi.paths.paths.iter_mut() {
-        if path.starts_with("/health") {
-            for op in [&mut item.get, &mut item.head].into_iter().flatten() {
-                op.security = Some(vec![SecurityRequirement::default()]);
-                op.responses.responses.remove("401");
-                op.responses.responses.remove("403");
-            }
+    for declared in policies.iter().filter(|d| d.policy.is_public()) {
+        if let Some(op) = policy::operation_mut(openapi, declared) {
+            op.security = Some(vec![SecurityRequirement::default()]);
+            op.responses.responses.remove("401");
+            op.responses.responses.remove("403");
         }
     }
 }
 
 /// The whole service: routes, docs, and the middleware every request passes through.
 pub fn router(state: AppState, settings: &Settings) -> axum::Router {
-    let (routes, openapi) = openapi_router();
+    let (routes, openapi, policies) = routes()
+        .split_for_parts(ApiDoc::openapi(), |routes, policy| {
+            guard::layer(routes, policy, &state)
+        });
+    let openapi = document(openapi, &policies);
     // Outermost, the interaction id (context.rs); inside it, the trace span that writes the
     // id on every log line of the request.
     let middleware = ServiceBuilder::new()
@@ -150,9 +168,7 @@ pub fn router(state: AppState, settings: &Settings) -> axum::Router {
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
         }))
         .layer(axum::middleware::map_response(error_body));
-    let authorize = axum::middleware::from_fn_with_state(state.clone(), crate::auth::authorize);
     routes
-        .route_layer(authorize)
         .merge(SwaggerUi::new("/docs").external_url_unchecked("/openapi.json", openapi))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

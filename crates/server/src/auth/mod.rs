@@ -3,7 +3,8 @@
 //! - **Authentication**: `Authorization: Bearer <JWT>` ([`jwt`]) or `X-API-Key: <key>`
 //!   ([`keys`]). Missing or invalid credentials are a 401 with `WWW-Authenticate`.
 //! - **Scopes** ([`scope`]): each operation needs one (`read`, `write`, `intervene`,
-//!   `ingest`, `admin`); a principal without it gets 403.
+//!   `ingest`, `admin`), declared where its route is registered (`crate::api::policy`); a
+//!   principal without it gets 403.
 //! - **Business units**: every plan belongs to one; a principal reaches only the plans of its
 //!   units and everything under them. Another unit's plan is a 404 worded exactly as for a
 //!   plan that does not exist.
@@ -24,10 +25,9 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{FromRequestParts, MatchedPath, RawPathParams, Request, State};
+use axum::extract::{FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use caseload_domain::PlanId;
 use caseload_store::{Database, StoreError};
@@ -38,7 +38,6 @@ use moka::future::Cache;
 pub use scope::{Scope, Scopes};
 pub use settings::{AuthSettings, Mode};
 
-use crate::api::AppState;
 use crate::api::error::ApiError;
 
 /// The business units a principal reaches.
@@ -293,29 +292,21 @@ pub fn quota(rate: u32, burst: u32) -> Option<(NonZeroU32, NonZeroU32)> {
     Some((NonZeroU32::new(rate)?, NonZeroU32::new(burst.max(rate))?))
 }
 
-/// Lets a request through to its route only with credentials that verify, the scope the
-/// route needs, access to the plan in its path, and allowance left; puts the [`Principal`]
-/// into the request for the handlers, and hands it to the idempotency guard.
-pub async fn authorize(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_owned())
-        .unwrap_or_default();
-    let Some(needed) = scope::required(req.method(), &route) else {
-        return next.run(req).await;
-    };
-    let auth = &state.auth;
-    let principal = match auth.authenticate(req.headers()).await {
-        Ok(p) => p,
-        Err(e) => return e.into_response(),
-    };
+/// Lets a request through to its route only with credentials that verify, the scope
+/// `needed` (declared by the route, see `crate::api::policy`), access to the plan in its path,
+/// and allowance left; puts the [`Principal`] into the request for the handlers (and the
+/// idempotency guard). A request not let through is answered here.
+pub async fn authorize(auth: &Auth, needed: Scope, mut req: Request) -> Result<Request, Response> {
+    let principal = auth
+        .authenticate(req.headers())
+        .await
+        .map_err(IntoResponse::into_response)?;
     if !principal.scopes.allow(needed) {
-        return ApiError::new(
+        return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             format!("this operation needs the '{needed}' scope"),
         )
-        .into_response();
+        .into_response());
     }
     if let Err(wait) = auth.throttle(&principal) {
         let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
@@ -327,26 +318,26 @@ pub async fn authorize(State(state): State<AppState>, mut req: Request, next: Ne
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
-        return response;
+        return Err(response);
     }
     if principal.units != BusinessUnits::All {
         let (mut parts, body) = req.into_parts();
-        if let Some(plan) = plan_in_path(&mut parts, &state).await
+        if let Some(plan) = plan_in_path(&mut parts).await
             && let Err(e) = auth.check_plan(&principal, plan).await
         {
-            return e.into_response();
+            return Err(e.into_response());
         }
         req = Request::from_parts(parts, body);
     }
     tracing::Span::current().record("principal", principal.subject.as_str());
     req.extensions_mut().insert(principal);
-    crate::api::idempotency::guard(state, req, next).await
+    Ok(req)
 }
 
 /// The plan id in a request's path, if its route has one and it is well formed (a malformed
 /// one is left to the handler, which answers 404).
-async fn plan_in_path(parts: &mut Parts, state: &AppState) -> Option<PlanId> {
-    let params = RawPathParams::from_request_parts(parts, state).await.ok()?;
+async fn plan_in_path(parts: &mut Parts) -> Option<PlanId> {
+    let params = RawPathParams::from_request_parts(parts, &()).await.ok()?;
     params
         .iter()
         .find(|(name, _)| matches!(*name, "id" | "customercasemanagementid"))

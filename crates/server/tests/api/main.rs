@@ -19,6 +19,7 @@ mod metrics;
 mod performance;
 mod persistence;
 mod plan_settings;
+mod policy;
 mod service;
 mod staffing;
 mod workflow;

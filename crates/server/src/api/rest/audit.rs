@@ -10,18 +10,18 @@ use caseload_store::{AuditFilter, AuditRecord};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::TAG;
 use crate::api::AppState;
 use crate::api::error::ApiError;
 use crate::api::extract::{Caller, PageQuery, Params};
+use crate::api::policy::{Policy, RouteTable};
 use crate::api::render;
 use crate::api::responses::ReadErrors;
 
-pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_audit_records))
+pub(super) fn routes() -> RouteTable {
+    RouteTable::new().route(routes!(list_audit_records), Policy::admin())
 }
 
 /// Which records, and which page.
@@ -150,7 +150,7 @@ struct AuditPageSchema {
     params(AuditQuery),
     responses((status = 200, description = "A page of audit records", body = AuditPageSchema), ReadErrors)
 )]
-// Needs the `admin` scope (see `crate::auth::scope::required`). An administrator of some
+// Needs the `admin` scope (declared in `routes`). An administrator of some
 // business units sees the trail of one of their plans at a time; the whole trail (with
 // service-wide events such as API keys) is for administrators of every unit.
 async fn list_audit_records(

@@ -7,7 +7,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use caseload_domain::ChildKind;
 use serde_json::{Value, json};
-use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::TAG;
@@ -17,16 +16,18 @@ use crate::api::extract::{
     EvaluationPath, JsonObject, PageQuery, Params, PlanPath, Principal, RecordPath,
 };
 use crate::api::ops::criteria;
+use crate::api::policy::{Policy, RouteTable};
 use crate::api::render;
 use crate::api::responses::{ReadErrors, WriteErrors};
 
-pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(evaluate, list_evaluations))
-        .routes(routes!(attach_outcome))
-        .routes(routes!(evaluate_plan))
-        .routes(routes!(backtest))
-        .routes(routes!(versions))
+pub(super) fn routes() -> RouteTable {
+    RouteTable::new()
+        .route(routes!(evaluate), Policy::write().idempotent_create())
+        .route(routes!(list_evaluations), Policy::read())
+        .route(routes!(attach_outcome), Policy::write())
+        .route(routes!(evaluate_plan), Policy::write())
+        .route(routes!(backtest), Policy::write().idempotent_create())
+        .route(routes!(versions), Policy::read())
 }
 
 fn object(body: serde_json::Map<String, Value>) -> Response {

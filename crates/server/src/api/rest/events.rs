@@ -1,27 +1,26 @@
 //! `/customer-case-management/{id}/case-events`: the case activity feed.
 
 use axum::Json;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use caseload_domain::events::{MAX_BATCH_EVENTS, parse_batch};
 use serde::Serialize;
 use utoipa::ToSchema;
-use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::TAG;
 use crate::api::AppState;
 use crate::api::error::ApiError;
 use crate::api::extract::{EventBatch, PlanPath, Principal};
+use crate::api::policy::{Policy, RouteTable};
 use crate::api::responses::WriteErrors;
 
 /// Largest batch body accepted: 10,000 events of up to about 1.6 KB each.
-pub const MAX_BATCH_BYTES: usize = 16 * 1024 * 1024;
+const MAX_BATCH_BYTES: usize = 16 * 1024 * 1024;
 
-pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(ingest))
-        .layer(DefaultBodyLimit::max(MAX_BATCH_BYTES))
+pub(super) fn routes() -> RouteTable {
+    let batch = Policy::ingest().idempotent_create();
+    RouteTable::new().route(routes!(ingest), batch.body_limit(MAX_BATCH_BYTES))
 }
 
 /// What a batch did.

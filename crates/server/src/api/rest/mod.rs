@@ -11,16 +11,12 @@ mod records;
 mod requests;
 mod staffing;
 
-use utoipa_axum::router::OpenApiRouter;
-
-use super::AppState;
-
-pub(super) use events::MAX_BATCH_BYTES;
+use super::policy::RouteTable;
 
 const TAG: &str = "REST facade";
 
 /// The facade routes.
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes() -> RouteTable {
     plans::routes()
         .merge(records::routes())
         .merge(requests::routes())

@@ -4,7 +4,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use caseload_domain::WriteMode;
-use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::TAG;
@@ -12,14 +11,17 @@ use crate::api::error::ApiError;
 use crate::api::extract::{Caller, Principal};
 use crate::api::extract::{IfMatch, JsonObject, PageQuery, Params, PlanPath};
 use crate::api::ops::{WriteRequest, views};
+use crate::api::policy::{Policy, RouteTable};
 use crate::api::render::{self, CustomerCaseManagementPlan, PlanPage};
 use crate::api::responses::{ReadErrors, WriteErrors};
 use crate::api::{AppState, ops};
 
-pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(create_plan, list_plans))
-        .routes(routes!(get_plan, replace_plan))
+pub(super) fn routes() -> RouteTable {
+    RouteTable::new()
+        .route(routes!(create_plan), Policy::write().idempotent_create())
+        .route(routes!(list_plans), Policy::read())
+        .route(routes!(get_plan), Policy::read())
+        .route(routes!(replace_plan), Policy::write())
 }
 
 /// The facade address of a plan.

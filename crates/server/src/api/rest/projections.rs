@@ -11,16 +11,16 @@ use caseload_domain::forecast::{DEFAULT_WEEKS, MAX_WEEKS, readable_projections};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::IntoParams;
-use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::AppState;
 use crate::api::error::ApiError;
 use crate::api::extract::{Params, PlanPath};
+use crate::api::policy::{Policy, RouteTable};
 use crate::api::responses::ReadErrors;
 
-pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(projections))
+pub(super) fn routes() -> RouteTable {
+    RouteTable::new().route(routes!(projections), Policy::read())
 }
 
 /// How far ahead to project.

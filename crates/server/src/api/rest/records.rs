@@ -6,7 +6,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use caseload_domain::{ChildKind, PlanId, WriteMode};
 use serde_json::{Map, Value};
-use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::TAG;
@@ -14,16 +13,19 @@ use crate::api::error::ApiError;
 use crate::api::extract::Principal;
 use crate::api::extract::{IfMatch, JsonObject, PageQuery, Params, PlanPath, RecordPath};
 use crate::api::ops::{WriteRequest, views};
+use crate::api::policy::{Policy, RouteTable};
 use crate::api::render::{self, Performance, PerformancePage, Rules, RulesPage};
 use crate::api::responses::{ReadErrors, WriteErrors};
 use crate::api::{AppState, ops};
 
-pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_rules))
-        .routes(routes!(get_rules, put_rules))
-        .routes(routes!(list_performances))
-        .routes(routes!(get_performance, put_performance))
+pub(super) fn routes() -> RouteTable {
+    RouteTable::new()
+        .route(routes!(list_rules), Policy::read())
+        .route(routes!(get_rules), Policy::read())
+        .route(routes!(put_rules), Policy::write())
+        .route(routes!(list_performances), Policy::read())
+        .route(routes!(get_performance), Policy::read())
+        .route(routes!(put_performance), Policy::write())
 }
 
 /// The facade collection name of a kind.

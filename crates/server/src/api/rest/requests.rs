@@ -10,7 +10,6 @@ use caseload_store::{InterventionFilter, StatusChange};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::TAG;
@@ -18,19 +17,22 @@ use crate::api::error::ApiError;
 use crate::api::extract::{
     IfMatch, JsonObject, PageQuery, Params, PlanPath, Principal, RecordPath, RequestPath,
 };
+use crate::api::policy::{Policy, RouteTable};
 use crate::api::render::{self, InterventionPage, InterventionRequest};
 use crate::api::responses::{ReadErrors, WriteErrors};
 use crate::api::{AppState, ops};
 
-pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(create_plan_request, list_plan_requests))
-        .routes(routes!(get_request, move_request))
-        .routes(routes!(create_rules_request, list_rules_requests))
-        .routes(routes!(
-            create_performance_request,
-            list_performance_requests
-        ))
+pub(super) fn routes() -> RouteTable {
+    let create = Policy::intervene().idempotent_create();
+    RouteTable::new()
+        .route(routes!(create_plan_request), create)
+        .route(routes!(list_plan_requests), Policy::read())
+        .route(routes!(get_request), Policy::read())
+        .route(routes!(move_request), Policy::intervene())
+        .route(routes!(create_rules_request), create)
+        .route(routes!(list_rules_requests), Policy::read())
+        .route(routes!(create_performance_request), create)
+        .route(routes!(list_performance_requests), Policy::read())
 }
 
 /// A new manual intervention request.

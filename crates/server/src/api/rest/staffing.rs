@@ -5,16 +5,15 @@ use axum::Json;
 use caseload_domain::staffing::{StaffingError, StaffingProblem, StaffingRequest};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api::AppState;
 use crate::api::error::ApiError;
 use crate::api::extract::Params;
+use crate::api::policy::{Policy, RouteTable};
 use crate::api::responses::ReadErrors;
 
-pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(erlang_c))
+pub(super) fn routes() -> RouteTable {
+    RouteTable::new().route(routes!(erlang_c), Policy::read())
 }
 
 /// The question: the load of one interval and the targets to staff it for.
