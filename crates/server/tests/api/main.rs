@@ -20,5 +20,6 @@ mod performance;
 mod persistence;
 mod plan_settings;
 mod service;
+mod slow_clients;
 mod staffing;
 mod workflow;
