@@ -66,7 +66,8 @@ async fn half_sent_requests_beyond_the_cap_are_closed_and_a_normal_client_is_ser
     // Assert
     assert_eq!(reply.status, 200, "{}", reply.text);
     for (i, stream) in slow.iter_mut().enumerate() {
-        let limit = (started + 2 * header_timeout + SLACK).saturating_duration_since(Instant::now());
+        let limit =
+            (started + 2 * header_timeout + SLACK).saturating_duration_since(Instant::now());
         assert!(
             closed_within(stream, limit).await.is_some(),
             "half-open connection {i} still open {:?} after it was opened",
@@ -92,7 +93,10 @@ async fn a_half_sent_request_is_closed_after_the_header_timeout_not_before() {
     // Assert
     let closed = closed.expect("closed by the server");
     let after = closed - opened;
-    assert!(after >= Duration::from_millis(1500), "closed after {after:?}");
+    assert!(
+        after >= Duration::from_millis(1500),
+        "closed after {after:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -125,5 +129,8 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
     // Assert
     let closed = closed.expect("the idle connection is closed by the server");
     let after = closed - answered;
-    assert!(after >= Duration::from_millis(500), "closed after {after:?}");
+    assert!(
+        after >= Duration::from_millis(500),
+        "closed after {after:?}"
+    );
 }
