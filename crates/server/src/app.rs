@@ -14,6 +14,7 @@ use tokio::net::TcpListener;
 use crate::api;
 use crate::config::Settings;
 use crate::metrics::HttpMetrics;
+use crate::serve::{ConnectionLimits, serve};
 
 /// How often expired idempotency keys are purged.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
@@ -24,6 +25,7 @@ pub struct Application {
     db: Arc<dyn Database>,
     router: axum::Router,
     grace: Duration,
+    limits: ConnectionLimits,
     metrics: Option<(TcpListener, axum::Router)>,
 }
 
@@ -90,6 +92,7 @@ impl Application {
             db,
             router,
             grace: Duration::from_secs(settings.shutdown_grace_secs),
+            limits: settings.connection_limits(),
             metrics,
         })
     }
@@ -119,25 +122,22 @@ impl Application {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let mut grace_rx = stop_rx.clone();
         let purge = tokio::spawn(purge_idempotency_keys(self.db.clone()));
+        let limits = self.limits;
         let metrics = self.metrics.map(|(listener, router)| {
             if let Ok(addr) = listener.local_addr() {
                 tracing::info!(%addr, "metrics at http://{addr}/metrics");
             }
             // Served until the API has stopped, so that draining can be watched too.
-            tokio::spawn(async move {
-                if let Err(err) = axum::serve(listener, router).await {
-                    tracing::error!(error = %err, "the metrics listener failed");
-                }
-            })
+            tokio::spawn(serve(listener, router, limits, std::future::pending()))
         });
-        let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+        let serve = serve(self.listener, self.router, limits, async move {
             shutdown.await;
             let _ = stop_tx.send(true);
             tracing::info!("shutting down: finishing in-flight requests");
         });
         let grace = self.grace;
         tokio::select! {
-            result = serve => result.context("serving")?,
+            () = serve => {},
             () = async move {
                 let _ = grace_rx.wait_for(|stopped| *stopped).await;
                 tokio::time::sleep(grace).await;

@@ -158,6 +158,42 @@ pub struct Settings {
     )]
     pub body_timeout_secs: u64,
 
+    /// Seconds a client may take to send a request's headers (1 to 3600); a connection
+    /// whose headers do not arrive in time is closed, so that half-sent requests cannot
+    /// hold connections. On HTTP/1 the clock also runs between keep-alive requests.
+    #[arg(
+        long,
+        env = "CASELOAD_HEADER_TIMEOUT_SECS",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..=3600),
+        global = true
+    )]
+    pub header_timeout_secs: u64,
+
+    /// Seconds a connection with no request in flight stays open (1 to 86400); each
+    /// request restarts the clock. An HTTP/1 connection is also closed by the header
+    /// timeout when that is shorter.
+    #[arg(
+        long,
+        env = "CASELOAD_IDLE_TIMEOUT_SECS",
+        default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(1..=86_400),
+        global = true
+    )]
+    pub idle_timeout_secs: u64,
+
+    /// Most client connections open at once, per listener (1 to 1000000); beyond it new
+    /// connections wait in the listen backlog until one closes. Keep it below the
+    /// process's open-files limit (`ulimit -n`), which the database also draws on.
+    #[arg(
+        long,
+        env = "CASELOAD_MAX_CONNECTIONS",
+        default_value_t = 10_000,
+        value_parser = clap::value_parser!(u32).range(1..=1_000_000),
+        global = true
+    )]
+    pub max_connections: u32,
+
     /// Seconds given to in-flight requests to finish after SIGTERM or SIGINT.
     #[arg(
         long,
@@ -221,6 +257,15 @@ impl Settings {
         cli.settings
     }
 
+    /// The limits on every client connection.
+    pub fn connection_limits(&self) -> crate::serve::ConnectionLimits {
+        crate::serve::ConnectionLimits {
+            header_timeout: Duration::from_secs(self.header_timeout_secs),
+            idle_timeout: Duration::from_secs(self.idle_timeout_secs),
+            max_connections: self.max_connections,
+        }
+    }
+
     /// The request body deadline.
     pub fn body_timeout(&self) -> Duration {
         Duration::from_secs(self.body_timeout_secs)
@@ -247,6 +292,26 @@ mod tests {
             let parsed =
                 Cli::try_parse_from(["caseload", "--idempotency-retention-hours", refused]);
             assert!(parsed.is_err(), "{refused} accepted");
+        }
+    }
+
+    #[test]
+    fn connection_limits_have_defaults_and_refuse_zero_and_absurd_values() {
+        let limits = Cli::parse_from(["caseload"]).settings.connection_limits();
+        assert_eq!(limits.header_timeout, Duration::from_secs(10));
+        assert_eq!(limits.idle_timeout, Duration::from_secs(60));
+        assert_eq!(limits.max_connections, 10_000);
+        for (flag, refused) in [
+            ("--header-timeout-secs", "0"),
+            ("--header-timeout-secs", "3601"),
+            ("--idle-timeout-secs", "0"),
+            ("--idle-timeout-secs", "86401"),
+            ("--max-connections", "0"),
+            ("--max-connections", "1000001"),
+            ("--max-connections", "-1"),
+        ] {
+            let parsed = Cli::try_parse_from(["caseload", flag, refused]);
+            assert!(parsed.is_err(), "{flag} {refused} accepted");
         }
     }
 

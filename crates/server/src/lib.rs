@@ -13,4 +13,5 @@ pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod metrics;
+pub mod serve;
 pub mod telemetry;

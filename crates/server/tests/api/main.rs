@@ -21,5 +21,6 @@ mod persistence;
 mod plan_settings;
 mod policy;
 mod service;
+mod slow_clients;
 mod staffing;
 mod workflow;
