@@ -183,11 +183,14 @@ async fn writer(app: Arc<TestApp>, n: usize, seen: Arc<Mutex<Seen>>, acked: watc
         let reply = match sent {
             Ok(resp) => read(resp).await,
             Err(e) => {
-                seen.lock().unwrap().wrong.push(format!("no answer: {e}"));
+                seen.lock()
+                    .expect("writers do not panic")
+                    .wrong
+                    .push(format!("no answer: {e}"));
                 continue;
             }
         };
-        let mut seen = seen.lock().unwrap();
+        let mut seen = seen.lock().expect("writers do not panic");
         match reply.status.as_u16() {
             200..=299 => {
                 let id = reply.body["CustomerCaseManagementId"]
@@ -248,7 +251,7 @@ async fn restart_under_load(
         .expect("writers run");
     let first = seen
         .lock()
-        .unwrap()
+        .expect("writers do not panic")
         .acknowledged
         .iter()
         .map(|(_, _, at)| *at)
@@ -308,7 +311,10 @@ async fn a_postgres_restart_under_concurrent_writers_is_answered_with_503_and_lo
     }
 
     // Assert
-    let seen = Arc::into_inner(seen).unwrap().into_inner().unwrap();
+    let seen = Arc::into_inner(seen)
+        .expect("writers are done")
+        .into_inner()
+        .expect("writers do not panic");
     eprintln!(
         "{} creates acknowledged, {} answered 503, {} otherwise",
         seen.acknowledged.len(),
