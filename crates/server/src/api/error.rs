@@ -34,6 +34,10 @@ impl HTTPError {
     }
 }
 
+/// The `Retry-After` of a 503: long enough for a pool to reconnect, short enough that a
+/// client does not wait on a database that is already back.
+const RETRY_AFTER_SECS: &str = "1";
+
 /// An error a handler returns; rendered once, here.
 #[derive(Debug)]
 pub struct ApiError {
@@ -77,6 +81,13 @@ impl IntoResponse for ApiError {
             .and_then(|v| HeaderValue::from_str(&format!("\"{v}\"")).ok())
         {
             response.headers_mut().insert(header::ETAG, tag);
+        }
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            // The database is busy or restarting: a client may try again in a moment.
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECS),
+            );
         }
         response
     }

@@ -168,6 +168,12 @@ impl TestApp {
         Some(Self::start(backend, db, configure).await)
     }
 
+    /// Starts the service on a database the test manages itself (its own PostgreSQL
+    /// cluster, say); the database outlives the service.
+    pub async fn on_database(backend: Backend, url: &str, configure: fn(&mut Settings)) -> Self {
+        Self::serve(backend, url, configure).await
+    }
+
     /// A second, independent instance of the service on the same database, as a
     /// horizontally scaled deployment would run it.
     pub async fn another_instance(&self) -> Self {

@@ -18,6 +18,7 @@ mod idempotency;
 mod metrics;
 mod performance;
 mod persistence;
+mod pg_restart;
 mod plan_settings;
 mod policy;
 mod service;

@@ -49,6 +49,10 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(options.acquire_timeout)
+            // After the server restarts, every pooled connection is dead: each is pinged
+            // before use and discarded when the ping fails, so service resumes as soon as
+            // new connections can be opened (this is sqlx's default, relied on here).
+            .test_before_acquire(true)
             .connect(url)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
