@@ -64,27 +64,9 @@ pub fn units_from_names(names: &[String]) -> BusinessUnits {
     }
 }
 
-/// Who is calling: an authenticated subject with its scopes and business units.
-#[derive(Debug, Clone)]
-pub struct Principal {
-    /// `jwt:<sub>`, `key:<id>` or `development`; recorded as the actor of every change.
-    pub subject: String,
-    /// What it may do.
-    pub scopes: Scopes,
-    /// Which plans it reaches.
-    pub units: BusinessUnits,
-}
-
-impl Principal {
-    /// The principal of every request when authentication is off.
-    pub fn development() -> Self {
-        Self {
-            subject: "development".into(),
-            scopes: Scopes::all(),
-            units: BusinessUnits::All,
-        }
-    }
-}
+/// Who is calling: an authenticated subject with its scopes and business units. The
+/// service's caller, under the name the HTTP layer has always used.
+pub use caseload_service::Caller as Principal;
 
 /// Why a request is not let through.
 #[derive(Debug)]
