@@ -11,5 +11,5 @@
 mod caller;
 mod error;
 
-pub use caller::{Caller, Scope, Scopes};
+pub use caller::{Caller, DEFAULT_UNIT, Scope, Scopes, UnitChoice, valid_unit};
 pub use error::ServiceError;

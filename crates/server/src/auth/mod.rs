@@ -44,16 +44,7 @@ use crate::api::error::ApiError;
 /// The business units a principal reaches.
 pub type BusinessUnits = caseload_store::BusinessUnits;
 
-/// The unit of plans created without one by a principal that reaches every unit.
-pub const DEFAULT_UNIT: &str = "default";
-
-/// Whether `name` can name a business unit: 1 to 64 of `A-Z a-z 0-9 . _ -`.
-pub fn valid_unit(name: &str) -> bool {
-    (1..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-}
+pub use caseload_service::{DEFAULT_UNIT, valid_unit};
 
 /// The units named: `*` among them means all; names that cannot be units are ignored.
 pub fn units_from_names(names: &[String]) -> BusinessUnits {
