@@ -6,6 +6,7 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use caseload_domain::{FieldError, IdError, PageError};
+use caseload_service::ServiceError;
 use caseload_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -93,11 +94,12 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(err: StoreError) -> Self {
+/// The one mapping of a service error to an HTTP status and `HTTPError` body.
+impl From<ServiceError> for ApiError {
+    fn from(err: ServiceError) -> Self {
         match err {
-            StoreError::NotFound(what) => Self::not_found(format!("{what} not found")),
-            StoreError::VersionMismatch { current } => Self {
+            ServiceError::NotFound(what) => Self::not_found(format!("{what} not found")),
+            ServiceError::PreconditionFailed { current } => Self {
                 status: StatusCode::PRECONDITION_FAILED,
                 message: match current {
                     Some(v) => format!(
@@ -107,17 +109,20 @@ impl From<StoreError> for ApiError {
                 },
                 current_version: current,
             },
-            StoreError::IllegalTransition(illegal) => {
-                Self::new(StatusCode::CONFLICT, illegal.to_string())
+            ServiceError::Conflict(illegal) => Self::new(StatusCode::CONFLICT, illegal.to_string()),
+            ServiceError::Invalid { reason, .. } => Self::bad_request(reason),
+            ServiceError::OverBudget(message) => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, message)
             }
-            StoreError::Unavailable(detail) => {
+            ServiceError::Forbidden(message) => Self::new(StatusCode::FORBIDDEN, message),
+            ServiceError::Unavailable(detail) => {
                 tracing::warn!(%detail, "database unavailable");
                 Self::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "the service is busy; retry shortly",
                 )
             }
-            StoreError::Config(detail) | StoreError::Internal(detail) => {
+            ServiceError::Internal(detail) => {
                 tracing::error!(%detail, "storage failure");
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
             }
@@ -125,20 +130,26 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        ServiceError::from(err).into()
+    }
+}
+
 impl From<FieldError> for ApiError {
     fn from(err: FieldError) -> Self {
-        Self::bad_request(err.to_string())
+        ServiceError::from(err).into()
     }
 }
 
 impl From<PageError> for ApiError {
     fn from(err: PageError) -> Self {
-        Self::bad_request(err.to_string())
+        ServiceError::from(err).into()
     }
 }
 
 impl From<IdError> for ApiError {
     fn from(err: IdError) -> Self {
-        Self::bad_request(err.to_string())
+        ServiceError::from(err).into()
     }
 }

@@ -43,16 +43,7 @@ use crate::api::error::ApiError;
 /// The business units a principal reaches.
 pub type BusinessUnits = caseload_store::BusinessUnits;
 
-/// The unit of plans created without one by a principal that reaches every unit.
-pub const DEFAULT_UNIT: &str = "default";
-
-/// Whether `name` can name a business unit: 1 to 64 of `A-Z a-z 0-9 . _ -`.
-pub fn valid_unit(name: &str) -> bool {
-    (1..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-}
+pub use caseload_service::{DEFAULT_UNIT, valid_unit};
 
 /// The units named: `*` among them means all; names that cannot be units are ignored.
 pub fn units_from_names(names: &[String]) -> BusinessUnits {
@@ -63,27 +54,9 @@ pub fn units_from_names(names: &[String]) -> BusinessUnits {
     }
 }
 
-/// Who is calling: an authenticated subject with its scopes and business units.
-#[derive(Debug, Clone)]
-pub struct Principal {
-    /// `jwt:<sub>`, `key:<id>` or `development`; recorded as the actor of every change.
-    pub subject: String,
-    /// What it may do.
-    pub scopes: Scopes,
-    /// Which plans it reaches.
-    pub units: BusinessUnits,
-}
-
-impl Principal {
-    /// The principal of every request when authentication is off.
-    pub fn development() -> Self {
-        Self {
-            subject: "development".into(),
-            scopes: Scopes::all(),
-            units: BusinessUnits::All,
-        }
-    }
-}
+/// Who is calling: an authenticated subject with its scopes and business units. The
+/// service's caller, under the name the HTTP layer has always used.
+pub use caseload_service::Caller as Principal;
 
 /// Why a request is not let through.
 #[derive(Debug)]

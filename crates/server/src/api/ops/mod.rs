@@ -12,6 +12,7 @@ use caseload_domain::{
     Change, ChildKind, ChildRecord, Fields, Intervention, NewIntervention, Plan, PlanId, RecordId,
     RecordKind, Subject, TEXT_MAX_CHARS, Version, WriteMode,
 };
+use caseload_service::UnitChoice;
 use caseload_store::{Put, StoreError};
 use serde_json::{Map, Value};
 
@@ -62,37 +63,17 @@ pub async fn create_plan(
         .await?)
 }
 
-/// The business unit a new plan goes to.
+/// The business unit a new plan goes to, as the extension property `BusinessUnit` chooses.
 fn business_unit(
     caller: &crate::auth::Principal,
     given: Option<&Value>,
 ) -> Result<String, ApiError> {
-    use caseload_store::BusinessUnits;
-    let unit = match (given, &caller.units) {
-        (None | Some(Value::Null), BusinessUnits::All) => crate::auth::DEFAULT_UNIT.to_owned(),
-        (None | Some(Value::Null), BusinessUnits::Only(units)) if units.len() == 1 => {
-            units[0].clone()
-        }
-        (None | Some(Value::Null), BusinessUnits::Only(units)) => {
-            return Err(ApiError::bad_request(format!(
-                "property 'BusinessUnit' is required: name one of {}",
-                units.join(", ")
-            )));
-        }
-        (Some(Value::String(unit)), _) if crate::auth::valid_unit(unit) => unit.clone(),
-        (Some(_), _) => {
-            return Err(ApiError::bad_request(
-                "property 'BusinessUnit' must be 1 to 64 of A-Z a-z 0-9 . _ -",
-            ));
-        }
+    let choice = match given {
+        None | Some(Value::Null) => UnitChoice::Unnamed,
+        Some(Value::String(unit)) => UnitChoice::Named(unit),
+        Some(_) => UnitChoice::Malformed,
     };
-    if !caller.units.contains(&unit) {
-        return Err(ApiError::new(
-            axum::http::StatusCode::FORBIDDEN,
-            format!("you may not create plans in business unit '{unit}'"),
-        ));
-    }
-    Ok(unit)
+    Ok(caller.unit_for_new_plan(choice)?)
 }
 
 /// Changes a plan. Goals, calendar and resource plan given replace the stored ones (merge) or
