@@ -1,6 +1,7 @@
 //! Start-up and shutdown: connect the store, bind the listeners (the API's and, if asked
 //! for, the metrics'), serve until told to stop, let in-flight requests finish, close the
-//! store. While serving, expired idempotency keys are purged hourly.
+//! store. While serving, expired idempotency keys are purged hourly. Connections are served
+//! by [`crate::serve`], which bounds slow, idle and excess clients.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -14,7 +15,6 @@ use tokio::net::TcpListener;
 use crate::api;
 use crate::config::Settings;
 use crate::metrics::HttpMetrics;
-use crate::serve::{ConnectionLimits, serve};
 
 /// How often expired idempotency keys are purged.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
@@ -25,7 +25,7 @@ pub struct Application {
     db: Arc<dyn Database>,
     router: axum::Router,
     grace: Duration,
-    limits: ConnectionLimits,
+    limits: crate::serve::Limits,
     metrics: Option<(TcpListener, axum::Router)>,
 }
 
@@ -128,9 +128,14 @@ impl Application {
                 tracing::info!(%addr, "metrics at http://{addr}/metrics");
             }
             // Served until the API has stopped, so that draining can be watched too.
-            tokio::spawn(serve(listener, router, limits, std::future::pending()))
+            tokio::spawn(crate::serve::serve(
+                listener,
+                router,
+                limits,
+                std::future::pending(),
+            ))
         });
-        let serve = serve(self.listener, self.router, limits, async move {
+        let serve = crate::serve::serve(self.listener, self.router, limits, async move {
             shutdown.await;
             let _ = stop_tx.send(true);
             tracing::info!("shutting down: finishing in-flight requests");

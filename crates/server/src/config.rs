@@ -158,21 +158,30 @@ pub struct Settings {
     )]
     pub body_timeout_secs: u64,
 
-    /// Seconds a client may take to send a request's headers (1 to 3600); a connection
-    /// whose headers do not arrive in time is closed, so that half-sent requests cannot
-    /// hold connections. On HTTP/1 the clock also runs between keep-alive requests.
+    /// Seconds given to in-flight requests to finish after SIGTERM or SIGINT.
+    #[arg(
+        long,
+        env = "CASELOAD_SHUTDOWN_GRACE_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub shutdown_grace_secs: u64,
+
+    /// Seconds a client has, from connecting or from its previous response, to send a
+    /// complete request line and headers; then its connection is closed. Slow or stalled
+    /// clients cannot hold connections open (1 to 3600).
     #[arg(
         long,
         env = "CASELOAD_HEADER_TIMEOUT_SECS",
         default_value_t = 10,
-        value_parser = clap::value_parser!(u64).range(1..=3600),
+        value_parser = clap::value_parser!(u64).range(1..=3_600),
         global = true
     )]
     pub header_timeout_secs: u64,
 
-    /// Seconds a connection with no request in flight stays open (1 to 86400); each
-    /// request restarts the clock. An HTTP/1 connection is also closed by the header
-    /// timeout when that is shorter.
+    /// Seconds a keep-alive connection may stay open with no request in flight before it is
+    /// closed (1 to 86400). An HTTP/1.1 connection waiting for its next request is also
+    /// bounded by the header timeout, so it closes after the smaller of the two.
     #[arg(
         long,
         env = "CASELOAD_IDLE_TIMEOUT_SECS",
@@ -182,9 +191,8 @@ pub struct Settings {
     )]
     pub idle_timeout_secs: u64,
 
-    /// Most client connections open at once, per listener (1 to 1000000); beyond it new
-    /// connections wait in the listen backlog until one closes. Keep it below the
-    /// process's open-files limit (`ulimit -n`), which the database also draws on.
+    /// Most client connections open at once (1 to 1000000); further clients wait in the
+    /// listen backlog until a connection closes. Keep it under the process's open-file limit.
     #[arg(
         long,
         env = "CASELOAD_MAX_CONNECTIONS",
@@ -193,15 +201,6 @@ pub struct Settings {
         global = true
     )]
     pub max_connections: u32,
-
-    /// Seconds given to in-flight requests to finish after SIGTERM or SIGINT.
-    #[arg(
-        long,
-        env = "CASELOAD_SHUTDOWN_GRACE_SECS",
-        default_value_t = 30,
-        global = true
-    )]
-    pub shutdown_grace_secs: u64,
 
     /// Authentication, authorization and rate limits.
     #[command(flatten)]
@@ -257,9 +256,9 @@ impl Settings {
         cli.settings
     }
 
-    /// The limits on every client connection.
-    pub fn connection_limits(&self) -> crate::serve::ConnectionLimits {
-        crate::serve::ConnectionLimits {
+    /// The limits of the serve loop: header and idle timeouts, most open connections.
+    pub fn connection_limits(&self) -> crate::serve::Limits {
+        crate::serve::Limits {
             header_timeout: Duration::from_secs(self.header_timeout_secs),
             idle_timeout: Duration::from_secs(self.idle_timeout_secs),
             max_connections: self.max_connections,
@@ -301,6 +300,21 @@ mod tests {
         assert_eq!(limits.header_timeout, Duration::from_secs(10));
         assert_eq!(limits.idle_timeout, Duration::from_secs(60));
         assert_eq!(limits.max_connections, 10_000);
+        let set = Cli::try_parse_from([
+            "caseload",
+            "--header-timeout-secs",
+            "2",
+            "--idle-timeout-secs",
+            "5",
+            "--max-connections",
+            "50",
+        ])
+        .expect("valid limits")
+        .settings
+        .connection_limits();
+        assert_eq!(set.header_timeout, Duration::from_secs(2));
+        assert_eq!(set.idle_timeout, Duration::from_secs(5));
+        assert_eq!(set.max_connections, 50);
         for (flag, refused) in [
             ("--header-timeout-secs", "0"),
             ("--header-timeout-secs", "3601"),

@@ -1,89 +1,91 @@
-//! The connection loop: accepts TCP connections and serves HTTP/1.1 and h2 on them with the
-//! limits that keep slow or idle clients from holding the service's file descriptors.
+//! The accept loop: HTTP/1.1 and HTTP/2 connections served by hyper, with the limits that
+//! keep slow, stalled and idle clients from holding the service's file descriptors.
 //!
-//! - **Header deadline.** An HTTP/1 request's headers must be complete within
-//!   [`ConnectionLimits::header_timeout`] of the connection being ready for a request;
-//!   otherwise the connection is closed. hyper starts this clock again after every
-//!   response, so a keep-alive connection that sends nothing is closed after it too.
-//! - **Idle deadline.** A connection with no request in flight is closed (gracefully)
-//!   once it has been quiet for [`ConnectionLimits::idle_timeout`]; each request resets
-//!   the clock. This is what bounds h2 connections, which have no header deadline.
-//! - **Connection cap.** At most [`ConnectionLimits::max_connections`] connections are
-//!   open at once. Beyond it the accept loop waits for one to close (new clients queue in
-//!   the kernel's backlog); it never refuses with an error and never fails the process.
-//!   Accept errors (out of file descriptors, say) are logged and retried after a pause.
+//! - **Header timeout.** A connection must deliver a complete request line and headers
+//!   within [`Limits::header_timeout`] of being accepted (whatever the protocol, including
+//!   a client that sends nothing); on HTTP/1.1 hyper also bounds every later request's
+//!   headers, counted from the previous response. Then the connection is closed.
+//! - **Idle timeout.** A connection with no request in flight for [`Limits::idle_timeout`]
+//!   is shut down gracefully (HTTP/2 gets a GOAWAY).
+//! - **Connection cap.** At most [`Limits::max_connections`] connections are open; beyond
+//!   that the loop stops accepting until one closes, so further clients wait in the listen
+//!   backlog. Accept errors (such as running out of file descriptors) are logged and retried
+//!   after a short pause; they never stop the service.
 //!
-//! Shutdown: when `shutdown` completes, the loop stops accepting, asks every connection
-//! to finish its in-flight requests and close, and returns once all have closed.
+//! On shutdown the loop stops accepting, asks every connection to finish its in-flight
+//! requests and close, and returns when all have closed.
 
+use std::convert::Infallible;
 use std::future::Future;
-use std::net::SocketAddr;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use axum::body::Body;
+use axum::Router;
+use axum::response::Response;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
+use hyper_util::server::conn::auto::Builder;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, watch};
-use tower::ServiceExt as _;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
+use tokio::time::Instant;
+use tower::Service as _;
 
-/// How long the accept loop pauses after an accept error such as running out of file
-/// descriptors, so that it does not spin while connections close.
-const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
+/// How long the loop pauses after an accept error that is not about one connection.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
-/// The limits applied to every connection of a listener.
-#[derive(Debug, Clone, Copy)]
-pub struct ConnectionLimits {
-    /// Time allowed for an HTTP/1 request's headers to arrive.
+/// The connection limits (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Time allowed for a request's line and headers to arrive.
     pub header_timeout: Duration,
-    /// Time a connection with no request in flight stays open.
+    /// Time a connection may stay open with no request in flight.
     pub idle_timeout: Duration,
     /// Most connections open at once.
     pub max_connections: u32,
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, then lets open connections
-/// finish their in-flight requests and returns when the last has closed.
+/// Serves `router` on `listener` until `shutdown` completes, then stops accepting and
+/// returns once every connection has finished its in-flight requests and closed.
 pub async fn serve(
     listener: TcpListener,
-    router: axum::Router,
-    limits: ConnectionLimits,
-    shutdown: impl Future<Output = ()> + Send + 'static,
+    router: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send,
 ) {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
+    let slots = Arc::new(Semaphore::new(limits.max_connections as usize));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut builder = Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout);
     builder.http2().timer(TokioTimer::new());
     let builder = Arc::new(builder);
-    let slots = Arc::new(Semaphore::new(limits.max_connections as usize));
-    let (stop_tx, stop_rx) = watch::channel(false);
-    tokio::spawn(async move {
-        shutdown.await;
-        let _ = stop_tx.send(true);
-    });
-    let mut stopping = stop_rx.clone();
-    let mut at_cap_logged = false;
+    let mut shutdown = pin!(shutdown);
+    let mut at_cap = false;
     loop {
-        let permit = match slots.clone().try_acquire_owned() {
-            Ok(permit) => permit,
+        let slot = match slots.clone().try_acquire_owned() {
+            Ok(slot) => {
+                at_cap = false;
+                slot
+            }
             Err(_) => {
-                if !at_cap_logged {
+                if !at_cap {
+                    at_cap = true;
                     tracing::warn!(
                         max_connections = limits.max_connections,
-                        "connection cap reached; new connections wait until one closes"
+                        "at the connection cap: new connections wait until one closes"
                     );
-                    at_cap_logged = true;
                 }
                 tokio::select! {
-                    permit = slots.clone().acquire_owned() => match permit {
-                        Ok(permit) => permit,
+                    slot = slots.clone().acquire_owned() => match slot {
+                        Ok(slot) => slot,
                         Err(_) => break,
                     },
-                    () = stopped(&mut stopping) => break,
+                    () = &mut shutdown => break,
                 }
             }
         };
@@ -91,128 +93,203 @@ pub async fn serve(
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(err) => {
-                    drop(permit);
-                    accept_failed(&err).await;
+                    if !is_connection_error(&err) {
+                        tracing::error!(error = %err, "accepting a connection failed; retrying");
+                        tokio::select! {
+                            () = tokio::time::sleep(ACCEPT_BACKOFF) => {},
+                            () = &mut shutdown => break,
+                        }
+                    }
                     continue;
                 }
             },
-            () = stopped(&mut stopping) => break,
+            () = &mut shutdown => break,
         };
-        if slots.available_permits() > 0 {
-            at_cap_logged = false;
-        }
-        let _ = stream.set_nodelay(true);
-        let (builder, router, stop) = (builder.clone(), router.clone(), stop_rx.clone());
-        tokio::spawn(async move {
-            serve_connection(&builder, stream, peer, router, limits.idle_timeout, stop).await;
-            drop(permit);
-        });
+        tokio::spawn(serve_connection(
+            stream,
+            router.clone(),
+            builder.clone(),
+            limits,
+            stop_rx.clone(),
+            slot,
+        ));
+        tracing::trace!(%peer, "accepted");
     }
     drop(listener);
-    // Every open connection holds a slot; when all slots are back, all have closed.
+    let _ = stop_tx.send(true);
+    // Every open connection holds a slot: all slots back means all connections closed.
     let _ = slots.acquire_many(limits.max_connections).await;
 }
 
-/// Logs an accept error and, unless it concerned only the one connection, pauses.
-async fn accept_failed(err: &std::io::Error) {
-    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
-    if matches!(
+/// Errors about one connection (the peer gave up before it was accepted), not the listener.
+fn is_connection_error(err: &std::io::Error) -> bool {
+    matches!(
         err.kind(),
-        ConnectionAborted | ConnectionRefused | ConnectionReset
-    ) {
-        tracing::debug!(error = %err, "a connection failed before it was accepted");
-        return;
-    }
-    tracing::warn!(error = %err, "accepting a connection failed; retrying shortly");
-    tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
+        std::io::ErrorKind::ConnectionRefused
+            | std::io::ErrorKind::ConnectionAborted
+            | std::io::ErrorKind::ConnectionReset
+    )
 }
 
-/// Serves one connection until it closes, closing it gracefully when it has been idle too
-/// long or the service is stopping.
+/// Serves one connection until it closes, is found idle or stalled, or the service stops.
 async fn serve_connection(
-    builder: &auto::Builder<TokioExecutor>,
     stream: TcpStream,
-    peer: SocketAddr,
-    router: axum::Router,
-    idle_timeout: Duration,
+    router: Router,
+    builder: Arc<Builder<TokioExecutor>>,
+    limits: Limits,
     mut stop: watch::Receiver<bool>,
+    _slot: OwnedSemaphorePermit,
 ) {
-    // The number of requests in flight; every change restarts the idle clock.
-    let (busy_tx, busy_rx) = watch::channel(0usize);
-    let busy_tx = Arc::new(busy_tx);
-    let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-        let in_flight = InFlight::enter(busy_tx.clone());
-        let router = router.clone();
-        async move {
-            let response = router.oneshot(request.map(Body::new)).await;
-            drop(in_flight);
-            response
-        }
-    });
-    let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-    tokio::pin!(connection);
-    let idle = idle_for(busy_rx, idle_timeout);
-    tokio::pin!(idle);
-    let mut closing = false;
+    let activity = Arc::new(Activity::new());
+    let service = Tracked {
+        router,
+        activity: activity.clone(),
+    };
+    let mut conn = pin!(builder.serve_connection_with_upgrades(TokioIo::new(stream), service));
+    let accepted = Instant::now();
+    // Set once the connection has been asked to close because it stalled or idled; if it
+    // is still open a header timeout later, it is dropped.
+    let mut drop_at: Option<Instant> = None;
+    let mut stopping = false;
     loop {
-        tokio::select! {
-            result = connection.as_mut() => {
-                if let Err(err) = result {
-                    tracing::debug!(%peer, error = %err, "connection ended with an error");
-                }
-                return;
-            }
-            () = &mut idle, if !closing => {
-                tracing::debug!(%peer, "closing an idle connection");
-                connection.as_mut().graceful_shutdown();
-                closing = true;
-            }
-            () = stopped(&mut stop), if !closing => {
-                connection.as_mut().graceful_shutdown();
-                closing = true;
-            }
-        }
-    }
-}
-
-/// Completes once the service is stopping.
-async fn stopped(stop: &mut watch::Receiver<bool>) {
-    // An error means the sender is gone, which only happens once stopping has begun.
-    let _ = stop.wait_for(|stop| *stop).await;
-}
-
-/// Completes once no request has been in flight for `timeout`.
-async fn idle_for(mut busy: watch::Receiver<usize>, timeout: Duration) {
-    loop {
-        let idle = *busy.borrow_and_update() == 0;
-        let changed = if idle {
-            match tokio::time::timeout(timeout, busy.changed()).await {
-                Err(_elapsed) => return,
-                Ok(changed) => changed,
-            }
-        } else {
-            busy.changed().await
+        let deadline = match drop_at {
+            Some(at) => Some(at),
+            None => activity.deadline(accepted, limits),
         };
-        if changed.is_err() {
-            // The connection's service is gone, so the connection is ending by itself.
-            std::future::pending::<()>().await;
+        tokio::select! {
+            result = conn.as_mut() => {
+                if let Err(err) = result {
+                    tracing::debug!(error = %err, "connection closed with an error");
+                }
+                break;
+            }
+            // The service is stopping: finish what is in flight, then close. A connection
+            // that stalls even so is still dropped by its deadlines below.
+            _ = stop.wait_for(|stop| *stop), if !stopping => {
+                stopping = true;
+                if drop_at.is_none() {
+                    conn.as_mut().graceful_shutdown();
+                }
+            }
+            // A request finished: the idle deadline moved.
+            () = activity.done.notified() => {}
+            () = sleep_until(deadline), if deadline.is_some() => {
+                if drop_at.is_some() {
+                    tracing::debug!("connection did not close when asked; dropping it");
+                    break;
+                }
+                // Requests may have come and gone while asleep: close only if still due.
+                if activity
+                    .deadline(accepted, limits)
+                    .is_some_and(|due| due <= Instant::now())
+                {
+                    if activity.never_asked() {
+                        // No request ever started (nothing sent, half a request line, or an
+                        // HTTP/2 handshake left hanging): nothing to finish, so close now.
+                        tracing::debug!("closing a connection that sent no request in time");
+                        break;
+                    }
+                    tracing::debug!("closing a stalled or idle connection");
+                    conn.as_mut().graceful_shutdown();
+                    drop_at = Some(Instant::now() + limits.header_timeout);
+                }
+            }
         }
     }
 }
 
-/// Counts a request as in flight from its start until its response is ready (or the
-/// request is dropped).
-struct InFlight(Arc<watch::Sender<usize>>);
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// What one connection is doing: requests in flight and when the last one finished.
+struct Activity {
+    in_flight: AtomicUsize,
+    last_done: Mutex<Option<Instant>>,
+    done: Notify,
+}
+
+impl Activity {
+    fn new() -> Self {
+        Self {
+            in_flight: AtomicUsize::new(0),
+            last_done: Mutex::new(None),
+            done: Notify::new(),
+        }
+    }
+
+    /// Whether no request has started on the connection yet.
+    fn never_asked(&self) -> bool {
+        self.in_flight.load(Ordering::Acquire) == 0
+            && self
+                .last_done
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .is_none()
+    }
+
+    /// When the connection is due to close if nothing happens: none while a request is in
+    /// flight; a header timeout after being accepted until a first request has been
+    /// answered; then an idle timeout after the last answer.
+    fn deadline(&self, accepted: Instant, limits: Limits) -> Option<Instant> {
+        if self.in_flight.load(Ordering::Acquire) > 0 {
+            return None;
+        }
+        let last_done = *self
+            .last_done
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Some(match last_done {
+            None => accepted + limits.header_timeout,
+            Some(done) => done + limits.idle_timeout,
+        })
+    }
+}
+
+/// Marks a request in flight until it is answered (or abandoned).
+struct InFlight(Arc<Activity>);
 
 impl InFlight {
-    fn enter(busy: Arc<watch::Sender<usize>>) -> Self {
-        busy.send_modify(|n| *n += 1);
-        Self(busy)
+    fn start(activity: Arc<Activity>) -> Self {
+        activity.in_flight.fetch_add(1, Ordering::AcqRel);
+        Self(activity)
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.send_modify(|n| *n -= 1);
+        *self
+            .0
+            .last_done
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Instant::now());
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+        self.0.done.notify_one();
+    }
+}
+
+/// The router as a hyper service that records the connection's activity.
+#[derive(Clone)]
+struct Tracked {
+    router: Router,
+    activity: Arc<Activity>,
+}
+
+impl hyper::service::Service<hyper::Request<Incoming>> for Tracked {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn call(&self, request: hyper::Request<Incoming>) -> Self::Future {
+        let in_flight = InFlight::start(self.activity.clone());
+        let answer = self.router.clone().call(request);
+        Box::pin(async move {
+            let response = answer.await;
+            drop(in_flight);
+            response
+        })
     }
 }

@@ -65,6 +65,10 @@ pub enum AuthError {
     Missing,
     /// Credentials that do not verify (401); the reason is for the caller.
     Invalid(&'static str),
+    /// Credentials that could not be checked because the store failed: 503 with
+    /// `Retry-After` when the database is away, else 500 (never a 401, which would tell a
+    /// client with a good key that its key is bad).
+    Unchecked(StoreError),
 }
 
 impl AuthError {
@@ -76,6 +80,7 @@ impl AuthError {
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
         let (message, challenge) = match self {
+            Self::Unchecked(err) => return ApiError::from(err).into_response(),
             Self::Missing => (
                 "authentication required: send Authorization: Bearer <token> or X-API-Key"
                     .to_owned(),
@@ -220,7 +225,7 @@ impl Auth {
                 .await
                 .map_err(|e| {
                     tracing::warn!(error = %e, "looking up an API key failed");
-                    AuthError::invalid("API key could not be checked")
+                    AuthError::Unchecked(e.copied())
                 })?;
         match cached {
             Some(k) if keys::matches(key.secret, &k.secret_hash) => Ok(k.principal),
@@ -315,4 +320,25 @@ async fn plan_in_path(parts: &mut Parts) -> Option<PlanId> {
         .iter()
         .find(|(name, _)| matches!(*name, "id" | "customercasemanagementid"))
         .and_then(|(_, value)| PlanId::parse(value).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_that_could_not_be_checked_is_not_called_bad() {
+        let away = AuthError::Unchecked(StoreError::Unavailable("connection refused".into()));
+        let response = away.into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(response.headers().contains_key(header::RETRY_AFTER));
+        assert!(!response.headers().contains_key(header::WWW_AUTHENTICATE));
+        let broken = AuthError::Unchecked(StoreError::Internal("disk".into()));
+        assert_eq!(
+            broken.into_response().status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        let bad = AuthError::invalid("unknown or revoked API key").into_response();
+        assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
+    }
 }
