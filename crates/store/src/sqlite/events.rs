@@ -8,7 +8,7 @@ use caseload_domain::events::CaseEvent;
 use caseload_domain::{PlanId, Timestamp};
 use rusqlite::{Connection, OptionalExtension as _, params};
 
-use super::audit::{append, failed};
+use super::audit::append;
 use super::{Refusable, SqliteStore, plan_exists};
 use crate::audit::{self, AuditAction, Entry, Origin};
 use crate::rows::missing_plan;
@@ -39,7 +39,14 @@ impl CaseEventStore for SqliteStore {
     async fn fold_timelines(&self, plan: PlanId) -> Result<u64, StoreError> {
         let mut activity = self.activity(plan)?;
         while activity.folded < activity.generation {
-            activity = self.write(move |conn| fold(conn, plan)).await?;
+            activity = match self.read_long(move |conn| prepare_fold(conn, plan)).await? {
+                Err(current) => current,
+                Ok(fold) => {
+                    let fold = std::sync::Arc::new(fold);
+                    self.write(move |conn| apply_fold(conn, plan, &fold))
+                        .await?
+                }
+            };
         }
         Ok(activity.generation.max(0) as u64)
     }
@@ -146,20 +153,34 @@ pub(crate) fn ingest(
     }))
 }
 
-/// Folds the next stored batches of a plan's events that its timelines do not include yet
-/// into them (at most about [`timelines::FOLD_EVENTS`] events, whole batches) and answers
-/// the generation the timelines now include; the caller repeats until it reaches the plan's
-/// generation.
+/// The next fold of a plan's events into its case timelines, computed on a reader: the
+/// generation the timelines included when it was computed, the one they include after it,
+/// and the new row of each case it changes.
+pub(crate) struct Fold {
+    from: i64,
+    through: i64,
+    rows: Vec<(String, TimelineRow)>,
+}
+
+/// Computes the next fold of a plan's stored batches that its timelines do not include yet
+/// (at most about [`timelines::FOLD_EVENTS`] events, whole batches), or answers the plan's
+/// activity when there is none. It reads in one read transaction on a reader connection, so
+/// that reading the events back, parsing the timelines and computing their next state do not
+/// hold up the writer; [`apply_fold`] writes the result.
 ///
-/// A stored timeline or event that does not read back fails the write like a failed
-/// statement: it is not the caller's to fix, and nothing of the fold is kept.
-pub(crate) fn fold(conn: &Connection, plan: PlanId) -> Refusable<Activity> {
+/// A stored timeline or event that does not read back is an internal error: it is not the
+/// caller's to fix, and nothing of the fold is written.
+pub(crate) fn prepare_fold(
+    conn: &Connection,
+    plan: PlanId,
+) -> Result<Result<Fold, Activity>, StoreError> {
+    let snapshot = conn.unchecked_transaction()?;
     let plan = plan.to_string();
-    let activity = activity(conn, &plan)?;
+    let activity = activity(&snapshot, &plan)?;
     if activity.folded >= activity.generation {
-        return Ok(Ok(activity));
+        return Ok(Err(activity));
     }
-    let pending: Vec<(i64, i64)> = conn
+    let pending: Vec<(i64, i64)> = snapshot
         .prepare_cached(
             "SELECT generation, count(*) FROM case_events \
              WHERE plan_id = ?1 AND generation > ?2 GROUP BY generation ORDER BY generation",
@@ -169,7 +190,7 @@ pub(crate) fn fold(conn: &Connection, plan: PlanId) -> Refusable<Activity> {
         })?
         .collect::<rusqlite::Result<_>>()?;
     let through = timelines::fold_through(&pending).unwrap_or(activity.generation);
-    let mut select = conn.prepare_cached(&format!(
+    let mut select = snapshot.prepare_cached(&format!(
         "SELECT {} FROM case_events WHERE plan_id = ?1 AND generation > ?2 AND generation <= ?3",
         timelines::EVENT_COLUMNS
     ))?;
@@ -192,11 +213,36 @@ pub(crate) fn fold(conn: &Connection, plan: PlanId) -> Refusable<Activity> {
     })?;
     let mut events = Vec::new();
     for row in rows {
-        events.push(CaseEvent::try_from(row?).map_err(failed)?);
+        events.push(CaseEvent::try_from(row?)?);
     }
-    let mut read = conn.prepare_cached(
+    let mut read = snapshot.prepare_cached(
         "SELECT timeline FROM case_timelines WHERE plan_id = ?1 AND case_id = ?2",
     )?;
+    let mut changed = Vec::new();
+    for (case, events) in timelines::by_case(&events) {
+        let stored: Option<String> = read
+            .query_row(params![plan, case], |r| r.get(0))
+            .optional()?;
+        let current = stored.as_deref().map(timelines::parse).transpose()?;
+        let row = TimelineRow::of(&timelines::advanced(current, &events))?;
+        changed.push((case.to_owned(), row));
+    }
+    Ok(Ok(Fold {
+        from: activity.folded,
+        through,
+        rows: changed,
+    }))
+}
+
+/// Writes a fold computed by [`prepare_fold`] and answers the plan's activity after it;
+/// writes nothing when another fold of the plan was written after this one was computed (the
+/// caller then computes the next one from what is stored).
+pub(crate) fn apply_fold(conn: &Connection, plan: PlanId, fold: &Fold) -> Refusable<Activity> {
+    let plan = plan.to_string();
+    let activity = activity(conn, &plan)?;
+    if activity.folded != fold.from {
+        return Ok(Ok(activity));
+    }
     let mut write = conn.prepare_cached(
         "INSERT INTO case_timelines (plan_id, case_id, first_seen_at, last_seen_at, is_open, \
          generation, timeline) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
@@ -204,30 +250,21 @@ pub(crate) fn fold(conn: &Connection, plan: PlanId) -> Refusable<Activity> {
          last_seen_at = excluded.last_seen_at, is_open = excluded.is_open, \
          generation = excluded.generation, timeline = excluded.timeline",
     )?;
-    for (case, events) in timelines::by_case(&events) {
-        let stored: Option<String> = read
-            .query_row(params![plan, case], |r| r.get(0))
-            .optional()?;
-        let current = stored
-            .as_deref()
-            .map(timelines::parse)
-            .transpose()
-            .map_err(failed)?;
-        let row = TimelineRow::of(&timelines::advanced(current, &events)).map_err(failed)?;
+    for (case, row) in &fold.rows {
         write.execute(params![
             plan,
             case,
             row.first_seen_at,
             row.last_seen_at,
             row.is_open,
-            through,
+            fold.through,
             row.document
         ])?;
     }
     conn.prepare_cached("UPDATE plan_activity SET folded = ?2 WHERE plan_id = ?1")?
-        .execute(params![plan, through])?;
+        .execute(params![plan, fold.through])?;
     Ok(Ok(Activity {
-        folded: through,
+        folded: fold.through,
         ..activity
     }))
 }
