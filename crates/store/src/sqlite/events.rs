@@ -290,18 +290,36 @@ pub(crate) fn case_timelines(
     if !plan_exists(conn, plan)? {
         return Err(missing_plan(plan));
     }
-    let mut select = conn.prepare_cached(
-        "SELECT timeline FROM case_timelines \
-         WHERE plan_id = ?1 AND last_seen_at >= ?2 AND first_seen_at < ?3 \
-         UNION ALL \
-         SELECT timeline FROM case_timelines \
-         WHERE plan_id = ?1 AND is_open = 1 AND first_seen_at < ?3 AND last_seen_at < ?2",
-    )?;
-    let rows = select.query(params![
+    let (plan, start, end) = (
         plan.to_string(),
         window.previous().start().as_micros(),
-        window.end().as_micros()
-    ])?;
+        window.end().as_micros(),
+    );
+    // When most of the plan's cases matter (a wide recent window, such as the cover a plan's
+    // figures are computed from), reading the plan's timelines in key order costs about a
+    // quarter of finding each through the two indexes; for a narrow window the indexes win.
+    // Counting the recent ones reads only the small `case_timelines_recent` index.
+    let (cases, recent): (i64, i64) = conn
+        .prepare_cached(
+            "SELECT count(*), coalesce(sum(last_seen_at >= ?2), 0) FROM case_timelines \
+             WHERE plan_id = ?1",
+        )?
+        .query_row(params![plan, start], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let mut select = if recent.saturating_mul(4) >= cases {
+        conn.prepare_cached(
+            "SELECT timeline FROM case_timelines NOT INDEXED \
+             WHERE plan_id = ?1 AND first_seen_at < ?3 AND (last_seen_at >= ?2 OR is_open = 1)",
+        )?
+    } else {
+        conn.prepare_cached(
+            "SELECT timeline FROM case_timelines \
+             WHERE plan_id = ?1 AND last_seen_at >= ?2 AND first_seen_at < ?3 \
+             UNION ALL \
+             SELECT timeline FROM case_timelines \
+             WHERE plan_id = ?1 AND is_open = 1 AND first_seen_at < ?3 AND last_seen_at < ?2",
+        )?
+    };
+    let rows = select.query(params![plan, start, end])?;
     parsed_timelines(rows)
 }
 
