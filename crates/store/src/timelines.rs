@@ -39,6 +39,21 @@ pub(crate) fn advanced(current: Option<CaseTimeline>, events: &[&CaseEvent]) -> 
     timeline
 }
 
+/// The next row of each case of `cases` (a batch's events grouped by [`by_case`]), moved on
+/// from its stored document, which `stored` looks up by case id.
+pub(crate) fn next_rows(
+    cases: &[(&str, Vec<&CaseEvent>)],
+    mut stored: impl FnMut(&str) -> Result<Option<String>, StoreError>,
+) -> Result<Vec<TimelineRow>, StoreError> {
+    cases
+        .iter()
+        .map(|(case, events)| {
+            let current = stored(case)?.as_deref().map(parse).transpose()?;
+            TimelineRow::of(&advanced(current, events))
+        })
+        .collect()
+}
+
 /// A timeline as a row: the indexed columns and the JSON document.
 pub(crate) struct TimelineRow {
     pub first_seen_at: i64,

@@ -14,7 +14,7 @@ use caseload_domain::{PlanId, Timestamp};
 use super::{PgStore, audit::append, lock_plan};
 use crate::audit::{self, AuditAction, Entry, Origin};
 use crate::rows::missing_plan;
-use crate::timelines::{self, EventRow, TimelineRow};
+use crate::timelines::{self, EventRow};
 use crate::{CaseEventStore, Ingested, StoreError};
 
 #[async_trait]
@@ -255,15 +255,7 @@ impl PgStore {
         .fetch_all(&mut *tx)
         .await?;
         let mut stored: HashMap<String, String> = stored.into_iter().collect();
-        let mut rows = Vec::with_capacity(cases.len());
-        for (case, events) in &cases {
-            let current = stored
-                .remove(*case)
-                .as_deref()
-                .map(timelines::parse)
-                .transpose()?;
-            rows.push(TimelineRow::of(&timelines::advanced(current, events))?);
-        }
+        let rows = timelines::next_rows(&cases, |case| Ok(stored.remove(case)))?;
         sqlx::query(
             "INSERT INTO case_timelines (plan_id, case_id, first_seen_at, last_seen_at, is_open, \
              generation, timeline) \

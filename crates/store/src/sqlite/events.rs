@@ -159,7 +159,8 @@ pub(crate) fn ingest(
 pub(crate) struct Fold {
     from: i64,
     through: i64,
-    rows: Vec<(String, TimelineRow)>,
+    cases: Vec<String>,
+    rows: Vec<TimelineRow>,
 }
 
 /// Computes the next fold of a plan's stored batches that its timelines do not include yet
@@ -218,19 +219,17 @@ pub(crate) fn prepare_fold(
     let mut read = snapshot.prepare_cached(
         "SELECT timeline FROM case_timelines WHERE plan_id = ?1 AND case_id = ?2",
     )?;
-    let mut changed = Vec::new();
-    for (case, events) in timelines::by_case(&events) {
-        let stored: Option<String> = read
+    let cases = timelines::by_case(&events);
+    let rows = timelines::next_rows(&cases, |case| {
+        Ok(read
             .query_row(params![plan, case], |r| r.get(0))
-            .optional()?;
-        let current = stored.as_deref().map(timelines::parse).transpose()?;
-        let row = TimelineRow::of(&timelines::advanced(current, &events))?;
-        changed.push((case.to_owned(), row));
-    }
+            .optional()?)
+    })?;
     Ok(Ok(Fold {
         from: activity.folded,
         through,
-        rows: changed,
+        cases: cases.iter().map(|(case, _)| (*case).to_owned()).collect(),
+        rows,
     }))
 }
 
@@ -250,7 +249,7 @@ pub(crate) fn apply_fold(conn: &Connection, plan: PlanId, fold: &Fold) -> Refusa
          last_seen_at = excluded.last_seen_at, is_open = excluded.is_open, \
          generation = excluded.generation, timeline = excluded.timeline",
     )?;
-    for (case, row) in &fold.rows {
+    for (case, row) in fold.cases.iter().zip(&fold.rows) {
         write.execute(params![
             plan,
             case,

@@ -74,22 +74,6 @@ pub struct Shown {
 /// What one record's figures are computed from: their basis, statistic, window and breakdown.
 type FiguresKey = (Basis, StatisticType, Window, Option<Dimension>);
 
-/// The figures of one Performance record, as of one request.
-pub struct Figures {
-    /// The statistic the record names.
-    pub kind: StatisticType,
-    /// The window they are computed over.
-    pub window: Window,
-    /// Every figure of the window, with the headline's trend and breakdown.
-    pub statistics: Arc<Statistics>,
-    /// The plan's goals, calendar and resources they were computed against.
-    pub settings: PlanSettings,
-    /// Arrivals forecast and staffing against the resource plan.
-    pub projections: Arc<Projections>,
-    /// All of the above as the record shows it.
-    pub shown: Arc<Shown>,
-}
-
 /// The timelines of one plan's cases, as of one generation.
 type Cases = Arc<Vec<Arc<CaseTimeline>>>;
 
@@ -221,14 +205,14 @@ pub fn stored_settings(record: &ChildRecord) -> PerformanceSettings {
 }
 
 impl Analyst {
-    /// The figures of `record` at `now`; `None` when its statistic type is not one the
-    /// service computes (its strings are then the client's alone).
+    /// The figures of `record` at `now` as the record shows them; `None` when its statistic
+    /// type is not one the service computes (its strings are then the client's alone).
     pub async fn figures(
         &self,
         state: &AppState,
         record: &ChildRecord,
         now: Timestamp,
-    ) -> Result<Option<Figures>, ApiError> {
+    ) -> Result<Option<Arc<Shown>>, ApiError> {
         let Some(kind) = statistic_type(record) else {
             return Ok(None);
         };
@@ -246,43 +230,37 @@ impl Analyst {
             plan.fields.get("CustomerCaseManagementPlanPeriod"),
             settings.calendar().time_zone(),
         );
-        let statistics = self
-            .statistics
-            .try_get_with((basis, kind, window, chosen.breakdown), async {
-                let cases = self.cases(state, basis, window, now).await?;
-                let settings = settings.clone();
-                let breakdown = chosen.breakdown;
-                blocking(move || Arc::new(compute(kind, &cases, window, &settings, breakdown)))
+        let key = (basis, kind, window, chosen.breakdown);
+        let shown = self
+            .shown
+            .try_get_with((key, hour_of(now)), async {
+                let statistics = self
+                    .statistics
+                    .try_get_with(key, async {
+                        let cases = self.cases(state, basis, window, now).await?;
+                        let settings = settings.clone();
+                        let breakdown = chosen.breakdown;
+                        blocking(move || {
+                            Arc::new(compute(kind, &cases, window, &settings, breakdown))
+                        })
+                        .await
+                    })
                     .await
+                    .map_err(|e| e.copied())?;
+                let projections = self
+                    .projected(state, basis, &settings, now, forecast::DEFAULT_WEEKS)
+                    .await?;
+                Ok::<_, StoreError>(Arc::new(super::views::shown(
+                    kind,
+                    window,
+                    &statistics,
+                    &settings,
+                    &projections,
+                )))
             })
             .await
             .map_err(shared)?;
-        let projections = self
-            .projections(state, basis, &settings, now, forecast::DEFAULT_WEEKS)
-            .await?;
-        let shown = self
-            .shown
-            .get_with(
-                ((basis, kind, window, chosen.breakdown), hour_of(now)),
-                async {
-                    Arc::new(super::views::shown(
-                        kind,
-                        window,
-                        &statistics,
-                        &settings,
-                        &projections,
-                    ))
-                },
-            )
-            .await;
-        Ok(Some(Figures {
-            kind,
-            window,
-            statistics,
-            settings,
-            projections,
-            shown,
-        }))
+        Ok(Some(shown))
     }
 
     /// A plan's loading projections for the next `weeks` weeks, as of the current hour.
@@ -313,6 +291,18 @@ impl Analyst {
         now: Timestamp,
         weeks: u32,
     ) -> Result<Arc<Projections>, ApiError> {
+        Ok(self.projected(state, basis, settings, now, weeks).await?)
+    }
+
+    /// [`Self::projections`], with the store's error.
+    async fn projected(
+        &self,
+        state: &AppState,
+        basis: Basis,
+        settings: &PlanSettings,
+        now: Timestamp,
+        weeks: u32,
+    ) -> Result<Arc<Projections>, StoreError> {
         let hour = hour_of(now);
         let weeks = weeks.clamp(1, forecast::MAX_WEEKS);
         self.projections
@@ -325,7 +315,7 @@ impl Analyst {
                 blocking(move || Arc::new(forecast::project(&cases, &settings, at, weeks))).await
             })
             .await
-            .map_err(shared)
+            .map_err(|e| e.copied())
     }
 
     /// The timelines that matter for `window` at the basis's generation: from the plan's

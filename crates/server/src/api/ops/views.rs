@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 
 use super::AppState;
 use super::criteria::{backtest_json, stored_settings};
-use super::performance::{self, Figures};
+use super::performance::{self, Shown};
 use crate::api::error::ApiError;
 use crate::api::render;
 
@@ -105,8 +105,7 @@ pub(super) fn shown(
 
 /// Shows computed figures: the BIAN strings rendered from them, a client's own text for any of
 /// those strings kept under `Annotations`, and the typed `Window` and `Statistics`.
-fn show_figures(out: &mut Map<String, Value>, figures: &Figures) {
-    let shown = &*figures.shown;
+fn show_figures(out: &mut Map<String, Value>, shown: &Shown) {
     let mut annotations = Map::new();
     for (name, text) in &shown.strings {
         if let Some(written) = out.insert((*name).to_owned(), text.clone().into()) {
