@@ -66,7 +66,7 @@ impl Application {
         let state = api::AppState {
             db: db.clone(),
             body_timeout: settings.body_timeout(),
-            analyst: std::sync::Arc::default(),
+            service: caseload_service::Service::new(db.clone()),
             auth,
             body_limit: settings.body_limit_bytes,
             idempotency_retention: settings.idempotency_retention,

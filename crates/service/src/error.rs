@@ -15,6 +15,10 @@ pub enum ServiceError {
     /// An intervention's lifecycle does not allow the move; the error names the allowed ones.
     #[error(transparent)]
     Conflict(IllegalTransition),
+    /// The record's current state does not allow the operation (a criterion without an
+    /// expression cannot be evaluated). The text says what to do first.
+    #[error("{0}")]
+    StateConflict(String),
     /// The record is not at the version the caller expected (`If-Match`); `current` is its
     /// version, if it exists.
     #[error("the record is at version {current:?}, not the one expected")]

@@ -1,22 +1,24 @@
 //! The ten BIAN v12 operations at exactly the contract's paths, methods and operation ids.
-//! Each handler parses, calls the shared operation in [`super::ops`], and renders.
+//! Each handler parses, calls the service's operation, and renders.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use caseload_domain::{ChildKind, ChildRecord, RecordKind, Subject, WriteMode};
+use caseload_domain::{ChildKind, RecordKind, Subject, WriteMode};
+use caseload_service::interventions::REQUEST_EXTENSIONS;
+use caseload_service::records::settings_properties;
+use caseload_service::{PlanView, RecordView, WriteRequest};
 use utoipa_axum::routes;
 
 use super::error::ApiError;
 use super::extract::{Caller, ContractObject, IfMatch, PlanPath, Principal, RecordPath};
-use super::ops::{WriteRequest, views};
 use super::policy::{Policy, RouteTable};
 use super::render::{self, CustomerCaseManagementPlan, Performance, Rules};
 use super::render::{
     RetrieveCustomerCaseManagementPlanResponse, RetrievePerformanceResponse, RetrieveRulesResponse,
 };
 use super::responses::{ReadErrors, WriteErrors};
-use super::{AppState, ops};
+use super::{AppState, views};
 
 const PLAN_TAG: &str = "CR - CustomerCaseManagementPlan";
 const RULES_TAG: &str = "BQ - Rules";
@@ -98,22 +100,12 @@ fn plan_location(id: impl std::fmt::Display) -> String {
     format!("/CustomerCaseManagement/{id}/Retrieve")
 }
 
-async fn ok_plan(state: &AppState, plan: &caseload_domain::Plan) -> Result<Response, ApiError> {
-    Ok(render::one(
-        StatusCode::OK,
-        &plan.meta,
-        None,
-        views::plan(state, plan).await?,
-    ))
+fn ok_plan(view: &PlanView) -> Response {
+    render::one(StatusCode::OK, &view.plan.meta, None, views::plan(view))
 }
 
-async fn ok_record(state: &AppState, record: &ChildRecord) -> Result<Response, ApiError> {
-    Ok(render::one(
-        StatusCode::OK,
-        &record.meta,
-        None,
-        views::record(state, record).await?,
-    ))
+fn ok_record(view: &RecordView) -> Response {
+    render::one(StatusCode::OK, &view.record.meta, None, views::record(view))
 }
 
 /// CrCR Create the management plan for customer case handling
@@ -132,14 +124,12 @@ async fn create(
     body: ContractObject,
 ) -> Result<Response, ApiError> {
     let body = contract_body(RecordKind::Plan, &caseload_domain::plan::PROPERTIES, body)?;
-    let plan = ops::create_plan(&state, &caller, &body).await?;
-    // A plan just created has no intervention requests yet.
-    let out = views::plan_with(&plan, 0);
+    let view = state.service.create_plan(&caller, &body).await?;
     Ok(render::one(
         StatusCode::OK,
-        &plan.meta,
-        Some(plan_location(plan.id)),
-        out,
+        &view.plan.meta,
+        Some(plan_location(view.plan.id)),
+        views::plan(&view),
     ))
 }
 
@@ -166,8 +156,9 @@ async fn update(
         actor,
     };
     let body = contract_body(RecordKind::Plan, &caseload_domain::plan::PROPERTIES, body)?;
-    let plan = ops::update_plan(&state, id, &body, &write).await?;
-    ok_plan(&state, &plan).await
+    Ok(ok_plan(
+        &state.service.update_plan(id, &body, &write).await?,
+    ))
 }
 
 /// RqCR Request manual intervention with the plan
@@ -187,11 +178,15 @@ async fn request(
     Principal(who): Principal,
     body: ContractObject,
 ) -> Result<Response, ApiError> {
-    let body = contract_body(RecordKind::Plan, ops::REQUEST_EXTENSIONS, body)?;
-    let intervention = ops::request_intervention(&state, id, Subject::Plan, &body, who).await?;
-    let (plan, mut out) = views::read_plan(&state, id).await?;
+    let body = contract_body(RecordKind::Plan, REQUEST_EXTENSIONS, body)?;
+    let intervention = state
+        .service
+        .request_intervention(id, Subject::Plan, &body, who)
+        .await?;
+    let view = state.service.plan(id).await?;
+    let mut out = views::plan(&view);
     out.insert("InterventionId".into(), intervention.id.to_string().into());
-    Ok(render::one(StatusCode::OK, &plan.meta, None, out))
+    Ok(render::one(StatusCode::OK, &view.plan.meta, None, out))
 }
 
 /// ReCR Retrieve details about the customer case handling management plan
@@ -204,9 +199,9 @@ async fn retrieve(
     State(state): State<AppState>,
     PlanPath(id): PlanPath,
 ) -> Result<Response, ApiError> {
-    let (plan, shown) = views::read_plan(&state, id).await?;
-    let body = render::wrapped("CustomerCaseManagementPlan", shown);
-    Ok(render::one(StatusCode::OK, &plan.meta, None, body))
+    let view = state.service.plan(id).await?;
+    let body = render::wrapped("CustomerCaseManagementPlan", views::plan(&view));
+    Ok(render::one(StatusCode::OK, &view.plan.meta, None, body))
 }
 
 async fn put_child(
@@ -216,9 +211,12 @@ async fn put_child(
     write: WriteRequest,
     body: ContractObject,
 ) -> Result<Response, ApiError> {
-    let body = contract_body(kind.record_kind(), ops::settings_properties(kind), body)?;
-    let put = ops::put_record(state, kind, plan, id, &body, &write).await?;
-    ok_record(state, &put.record).await
+    let body = contract_body(kind.record_kind(), settings_properties(kind), body)?;
+    let written = state
+        .service
+        .put_record(kind, plan, id, &body, &write)
+        .await?;
+    Ok(ok_record(&written.view))
 }
 
 async fn request_child(
@@ -228,16 +226,19 @@ async fn request_child(
     who: String,
     body: ContractObject,
 ) -> Result<Response, ApiError> {
-    let body = contract_body(kind.record_kind(), ops::REQUEST_EXTENSIONS, body)?;
+    let body = contract_body(kind.record_kind(), REQUEST_EXTENSIONS, body)?;
     let subject = match kind {
         ChildKind::Rules => Subject::Rules(id.clone()),
         ChildKind::Performance => Subject::Performance(id.clone()),
     };
-    let intervention = ops::request_intervention(state, plan, subject, &body, who).await?;
-    let record = ops::record(state, kind, plan, id).await?;
-    let mut out = views::record(state, &record).await?;
+    let intervention = state
+        .service
+        .request_intervention(plan, subject, &body, who)
+        .await?;
+    let view = state.service.record(kind, plan, id).await?;
+    let mut out = views::record(&view);
     out.insert("InterventionId".into(), intervention.id.to_string().into());
-    Ok(render::one(StatusCode::OK, &record.meta, None, out))
+    Ok(render::one(StatusCode::OK, &view.record.meta, None, out))
 }
 
 async fn retrieve_child(
@@ -246,9 +247,9 @@ async fn retrieve_child(
     RecordPath(plan, id): RecordPath,
     envelope: &str,
 ) -> Result<Response, ApiError> {
-    let record = ops::record(state, kind, plan, id).await?;
-    let body = render::wrapped(envelope, views::record(state, &record).await?);
-    Ok(render::one(StatusCode::OK, &record.meta, None, body))
+    let view = state.service.record(kind, plan, id).await?;
+    let body = render::wrapped(envelope, views::record(&view));
+    Ok(render::one(StatusCode::OK, &view.record.meta, None, body))
 }
 
 /// UpBQ Update details of the case resolution criterion

@@ -110,6 +110,7 @@ impl From<ServiceError> for ApiError {
                 current_version: current,
             },
             ServiceError::Conflict(illegal) => Self::new(StatusCode::CONFLICT, illegal.to_string()),
+            ServiceError::StateConflict(message) => Self::new(StatusCode::CONFLICT, message),
             ServiceError::Invalid { reason, .. } => Self::bad_request(reason),
             ServiceError::OverBudget(message) => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, message)

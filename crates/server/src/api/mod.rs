@@ -1,7 +1,9 @@
-//! The HTTP interface: the exact BIAN routes ([`bian`]), the REST facade ([`rest`]) over the
-//! same operations ([`ops`]), health checks, and the OpenAPI document generated from the
-//! handlers' annotations (served at `/openapi.json`, browsable at `/docs`). Each route is
-//! registered with its [`policy::Policy`] (scope, idempotent create, body limit), which its
+//! The HTTP interface, an adapter over the service layer (`caseload_service`): each handler
+//! extracts its input, calls one operation of the [`caseload_service::Service`] and renders
+//! the result ([`views`], [`render`]). The exact BIAN routes ([`bian`]) and the REST facade
+//! ([`rest`]) are two renderings of the same operations. Beside them: health checks and the
+//! OpenAPI document generated from the handlers' annotations (served at `/openapi.json`,
+//! browsable at `/docs`). Each route is registered with its [`policy::Policy`] (scope, idempotent create, body limit), which its
 //! guard ([`guard`]) and the document's security section both read.
 
 mod bian;
@@ -12,11 +14,11 @@ mod extract;
 mod guard;
 mod health;
 pub mod idempotency;
-mod ops;
 pub mod policy;
 pub mod render;
 mod responses;
 mod rest;
+mod views;
 
 use std::sync::Arc;
 
@@ -36,8 +38,6 @@ use crate::config::Settings;
 use error::{ApiError, HTTPError};
 use policy::{PolicyTable, RouteTable};
 
-pub use ops::performance::Analyst;
-
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
@@ -45,8 +45,8 @@ pub struct AppState {
     pub db: Arc<dyn Database>,
     /// How long a client may take to send a request body.
     pub body_timeout: std::time::Duration,
-    /// Computes Performance figures and keeps them while they are right.
-    pub analyst: std::sync::Arc<Analyst>,
+    /// The operations every surface calls.
+    pub service: caseload_service::Service,
     /// Who may call, and what they may do.
     pub auth: crate::auth::Auth,
     /// Largest request body accepted, in bytes (where a route sets no other limit).

@@ -5,7 +5,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use caseload_domain::ChildKind;
 use serde_json::{Value, json};
 use utoipa_axum::routes;
 
@@ -15,10 +14,10 @@ use crate::api::error::ApiError;
 use crate::api::extract::{
     EvaluationPath, JsonObject, PageQuery, Params, PlanPath, Principal, RecordPath,
 };
-use crate::api::ops::criteria;
 use crate::api::policy::{Policy, RouteTable};
-use crate::api::render;
 use crate::api::responses::{ReadErrors, WriteErrors};
+use crate::api::{render, views};
+use caseload_service::criteria::Evaluated;
 
 pub(super) fn routes() -> RouteTable {
     RouteTable::new()
@@ -55,11 +54,9 @@ async fn evaluate(
     Principal(actor): Principal,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let (out, recorded) = criteria::evaluate(&state, plan, rules, &body, actor).await?;
-    let status = if recorded {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
+    let (status, out) = match state.service.evaluate(plan, rules, &body, actor).await? {
+        Evaluated::Unrecorded(out) => (StatusCode::OK, out),
+        Evaluated::Recorded(record) => (StatusCode::CREATED, views::evaluation(&record)),
     };
     Ok((status, Json(Value::Object(out))).into_response())
 }
@@ -76,11 +73,11 @@ async fn list_evaluations(
     Params(query): Params<PageQuery>,
 ) -> Result<Response, ApiError> {
     let page = state
-        .db
+        .service
         .evaluations(plan, rules, query.into_request()?)
         .await?;
     Ok(render::page(
-        page.items.iter().map(criteria::record_json).collect(),
+        page.items.iter().map(views::evaluation).collect(),
         page.next_after,
     ))
 }
@@ -101,8 +98,11 @@ async fn attach_outcome(
     Principal(who): Principal,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let record = criteria::attach_outcome(&state, plan, rules, id, &body, who).await?;
-    Ok(object(criteria::record_json(&record)))
+    let record = state
+        .service
+        .attach_outcome(plan, rules, id, &body, who)
+        .await?;
+    Ok(object(views::evaluation(&record)))
 }
 
 /// Evaluate a case against all of a plan's criteria
@@ -120,7 +120,7 @@ async fn evaluate_plan(
     PlanPath(plan): PlanPath,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    Ok(object(criteria::evaluate_plan(&state, plan, &body).await?))
+    Ok(object(state.service.evaluate_plan(plan, &body).await?))
 }
 
 /// Back-test proposed settings of a criterion
@@ -142,18 +142,12 @@ async fn backtest(
     Principal(actor): Principal,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let stored = criteria::backtest(&state, plan, rules, &body, actor).await?;
+    let stored = state.service.backtest(plan, rules, &body, actor).await?;
     Ok((
         StatusCode::CREATED,
-        Json(Value::Object(criteria::backtest_json(&stored))),
+        Json(Value::Object(views::backtest(&stored))),
     )
         .into_response())
-}
-
-/// A page token of a version list: the version the page continues below, 1 to 9 digits
-/// (as the OpenAPI document says).
-fn is_version_token(token: &str) -> bool {
-    (1..=9).contains(&token.len()) && token.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// List the versions of a criterion, newest first, with what changed in each
@@ -167,70 +161,28 @@ async fn versions(
     RecordPath(plan, rules): RecordPath,
     Params(query): Params<PageQuery>,
 ) -> Result<Response, ApiError> {
-    let mut request = query.into_request()?;
-    if request
-        .after
-        .as_deref()
-        .is_some_and(|a| !is_version_token(a))
-    {
-        return Err(ApiError::bad_request("page_token is not valid"));
-    }
-    // One extra version is read so the oldest one shown can be compared with its predecessor.
-    let size = request.size;
-    request.size = caseload_domain::PageSize::parse(Some(
-        (size.get() + 1).min(caseload_domain::page::MAX_PAGE_SIZE),
-    ))?;
     let page = state
-        .db
-        .record_versions(ChildKind::Rules, plan, rules, request)
+        .service
+        .criterion_versions(plan, rules, query.into_request()?)
         .await?;
-    let items: Vec<_> = page
+    let items = page
         .items
         .iter()
-        .take(size.get() as usize)
-        .enumerate()
-        .map(|(i, version)| {
-            let previous = page.items.get(i + 1);
-            let settings = |v: &caseload_domain::RecordVersion| {
-                caseload_domain::criterion::CriterionSettings::from_json(&v.extensions)
-                    .unwrap_or_default()
-            };
-            let mut changed: Vec<String> = Vec::new();
-            match previous {
-                Some(before) => {
-                    changed.extend(settings(before).changes(&settings(version)));
-                    for name in caseload_domain::RecordKind::Rules.field_names() {
-                        if before.fields.get(name) != version.fields.get(name) {
-                            changed.push((*name).to_owned());
-                        }
-                    }
-                }
-                None if version.version == caseload_domain::Version::FIRST => {
-                    changed.push("created".to_owned())
-                }
-                None => {}
-            }
+        .map(|v| {
+            let version = &v.version;
             let mut out = serde_json::Map::new();
             out.insert("Version".into(), version.version.get().into());
             out.insert("ChangedBy".into(), version.changed_by.as_str().into());
             out.insert("ChangedAt".into(), version.changed_at.to_rfc3339().into());
-            out.insert("Changed".into(), json!(changed));
+            out.insert("Changed".into(), json!(v.changed));
             let mut record = serde_json::Map::new();
             for (name, value) in version.fields.iter() {
                 record.insert(name.to_owned(), value.into());
             }
-            record.extend(settings(version).to_json());
+            record.extend(v.settings.to_json());
             out.insert("Settings".into(), Value::Object(record));
             out
         })
         .collect();
-    let next = if page.items.len() > size.get() as usize || page.next_after.is_some() {
-        items
-            .last()
-            .and_then(|v| v.get("Version"))
-            .map(|v| v.to_string())
-    } else {
-        None
-    };
-    Ok(render::page(items, next))
+    Ok(render::page(items, page.next_after))
 }

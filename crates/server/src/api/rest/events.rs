@@ -3,7 +3,6 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use caseload_domain::events::{MAX_BATCH_EVENTS, parse_batch};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::routes;
@@ -57,27 +56,11 @@ async fn ingest(
     Principal(who): Principal,
     EventBatch(format, body): EventBatch,
 ) -> Result<Response, ApiError> {
-    // Parsing 10,000 events is real work: keep it off the request workers.
-    let parsed = tokio::task::spawn_blocking(move || parse_batch(&body, format))
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                "internal error",
-            )
-        })?;
-    let events = parsed.map_err(|e| ApiError::bad_request(e.to_string()))?;
-    debug_assert!(events.len() <= MAX_BATCH_EVENTS);
-    let received = events.len() as u64;
-    let done = state.db.ingest(plan, events, who).await?;
-    tracing::info!(%plan, received, accepted = done.accepted, duplicates = done.duplicates, "case events ingested");
-    if done.accepted > 0 {
-        state.analyst.fold_soon(&state, plan);
-    }
+    let report = state.service.ingest(plan, body, format, who).await?;
     Ok(Json(IngestReport {
-        received,
-        accepted: done.accepted,
-        duplicates: done.duplicates,
+        received: report.received,
+        accepted: report.accepted,
+        duplicates: report.duplicates,
     })
     .into_response())
 }

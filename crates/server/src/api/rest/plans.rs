@@ -4,17 +4,17 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use caseload_domain::WriteMode;
+use caseload_service::WriteRequest;
 use utoipa_axum::routes;
 
 use super::TAG;
 use crate::api::error::ApiError;
 use crate::api::extract::{Caller, Principal};
 use crate::api::extract::{IfMatch, JsonObject, PageQuery, Params, PlanPath};
-use crate::api::ops::{WriteRequest, views};
 use crate::api::policy::{Policy, RouteTable};
 use crate::api::render::{self, CustomerCaseManagementPlan, PlanPage};
 use crate::api::responses::{ReadErrors, WriteErrors};
-use crate::api::{AppState, ops};
+use crate::api::{AppState, views};
 
 pub(super) fn routes() -> RouteTable {
     RouteTable::new()
@@ -41,14 +41,12 @@ async fn create_plan(
     Caller(caller): Caller,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let plan = ops::create_plan(&state, &caller, &body).await?;
-    // A plan just created has no intervention requests yet.
-    let out = views::plan_with(&plan, 0);
+    let view = state.service.create_plan(&caller, &body).await?;
     Ok(render::one(
         StatusCode::CREATED,
-        &plan.meta,
-        Some(location(plan.id)),
-        out,
+        &view.plan.meta,
+        Some(location(view.plan.id)),
+        views::plan(&view),
     ))
 }
 
@@ -62,12 +60,11 @@ async fn list_plans(
     Caller(caller): Caller,
     Params(query): Params<PageQuery>,
 ) -> Result<Response, ApiError> {
-    let page = state.db.plans(query.into_request()?, &caller.units).await?;
-    let mut items = Vec::with_capacity(page.items.len());
-    for plan in &page.items {
-        items.push(views::plan(&state, plan).await?);
-    }
-    Ok(render::page(items, page.next_after))
+    let page = state.service.plans(&caller, query.into_request()?).await?;
+    Ok(render::page(
+        page.items.iter().map(views::plan).collect(),
+        page.next_after,
+    ))
 }
 
 /// Get a plan
@@ -80,8 +77,13 @@ async fn get_plan(
     State(state): State<AppState>,
     PlanPath(id): PlanPath,
 ) -> Result<Response, ApiError> {
-    let (plan, shown) = views::read_plan(&state, id).await?;
-    Ok(render::one(StatusCode::OK, &plan.meta, None, shown))
+    let view = state.service.plan(id).await?;
+    Ok(render::one(
+        StatusCode::OK,
+        &view.plan.meta,
+        None,
+        views::plan(&view),
+    ))
 }
 
 /// Replace a plan's properties
@@ -106,11 +108,11 @@ async fn replace_plan(
         expected,
         actor,
     };
-    let plan = ops::update_plan(&state, id, &body, &write).await?;
+    let view = state.service.update_plan(id, &body, &write).await?;
     Ok(render::one(
         StatusCode::OK,
-        &plan.meta,
+        &view.plan.meta,
         None,
-        views::plan(&state, &plan).await?,
+        views::plan(&view),
     ))
 }

@@ -6,8 +6,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use caseload_domain::Timestamp;
-use caseload_domain::forecast::{DEFAULT_WEEKS, MAX_WEEKS, readable_projections};
+use caseload_domain::forecast::{DEFAULT_WEEKS, readable_projections};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::IntoParams;
@@ -49,15 +48,7 @@ async fn projections(
     Params(query): Params<ProjectionsQuery>,
 ) -> Result<Response, ApiError> {
     let weeks = query.weeks.unwrap_or(DEFAULT_WEEKS);
-    if !(1..=MAX_WEEKS).contains(&weeks) {
-        return Err(ApiError::bad_request(format!(
-            "weeks must be between 1 and {MAX_WEEKS}"
-        )));
-    }
-    let projections = state
-        .analyst
-        .plan_projections(&state, plan, weeks, Timestamp::now())
-        .await?;
+    let projections = state.service.projections(plan, weeks).await?;
     Ok(Json(json!({
         "CustomerCaseManagementId": plan.to_string(),
         "CustomerCaseLoadingProjections": readable_projections(&projections),

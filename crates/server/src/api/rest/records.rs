@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use caseload_domain::{ChildKind, PlanId, WriteMode};
+use caseload_service::WriteRequest;
 use serde_json::{Map, Value};
 use utoipa_axum::routes;
 
@@ -12,11 +13,10 @@ use super::TAG;
 use crate::api::error::ApiError;
 use crate::api::extract::Principal;
 use crate::api::extract::{IfMatch, JsonObject, PageQuery, Params, PlanPath, RecordPath};
-use crate::api::ops::{WriteRequest, views};
 use crate::api::policy::{Policy, RouteTable};
 use crate::api::render::{self, Performance, PerformancePage, Rules, RulesPage};
 use crate::api::responses::{ReadErrors, WriteErrors};
-use crate::api::{AppState, ops};
+use crate::api::{AppState, views};
 
 pub(super) fn routes() -> RouteTable {
     RouteTable::new()
@@ -42,22 +42,24 @@ async fn list(
     plan: PlanId,
     query: PageQuery,
 ) -> Result<Response, ApiError> {
-    let page = state.db.records(kind, plan, query.into_request()?).await?;
-    let mut items = Vec::with_capacity(page.items.len());
-    for record in &page.items {
-        items.push(views::record(state, record).await?);
-    }
-    Ok(render::page(items, page.next_after))
+    let page = state
+        .service
+        .records(kind, plan, query.into_request()?)
+        .await?;
+    Ok(render::page(
+        page.items.iter().map(views::record).collect(),
+        page.next_after,
+    ))
 }
 
 async fn get(state: &AppState, kind: ChildKind, path: RecordPath) -> Result<Response, ApiError> {
     let RecordPath(plan, id) = path;
-    let record = ops::record(state, kind, plan, id).await?;
+    let view = state.service.record(kind, plan, id).await?;
     Ok(render::one(
         StatusCode::OK,
-        &record.meta,
+        &view.record.meta,
         None,
-        views::record(state, &record).await?,
+        views::record(&view),
     ))
 }
 
@@ -75,9 +77,12 @@ async fn put(
         expected,
         actor,
     };
-    let put = ops::put_record(state, kind, plan, id, body, &write).await?;
-    let (status, location) = if put.created {
-        let record = &put.record;
+    let written = state
+        .service
+        .put_record(kind, plan, id, body, &write)
+        .await?;
+    let (status, location) = if written.created {
+        let record = &written.view.record;
         let location = format!(
             "/customer-case-management/{}/{}/{}",
             record.plan_id,
@@ -90,9 +95,9 @@ async fn put(
     };
     Ok(render::one(
         status,
-        &put.record.meta,
+        &written.view.record.meta,
         location,
-        views::record(state, &put.record).await?,
+        views::record(&written.view),
     ))
 }
 

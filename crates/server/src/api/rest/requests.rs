@@ -6,13 +6,13 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use caseload_domain::{Intervention, Transition};
 use caseload_domain::{InterventionStatus, PlanId, Subject};
-use caseload_store::{InterventionFilter, StatusChange};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::routes;
 
 use super::TAG;
+use crate::api::AppState;
 use crate::api::error::ApiError;
 use crate::api::extract::{
     IfMatch, JsonObject, PageQuery, Params, PlanPath, Principal, RecordPath, RequestPath,
@@ -20,7 +20,6 @@ use crate::api::extract::{
 use crate::api::policy::{Policy, RouteTable};
 use crate::api::render::{self, InterventionPage, InterventionRequest};
 use crate::api::responses::{ReadErrors, WriteErrors};
-use crate::api::{AppState, ops};
 
 pub(super) fn routes() -> RouteTable {
     let create = Policy::intervene().idempotent_create();
@@ -88,7 +87,10 @@ async fn create(
     who: String,
     body: &Map<String, Value>,
 ) -> Result<Response, ApiError> {
-    let item = ops::create_intervention(state, plan, subject, body, who).await?;
+    let item = state
+        .service
+        .create_intervention(plan, subject, body, who)
+        .await?;
     Ok(render::one(
         StatusCode::CREATED,
         &item.meta,
@@ -105,12 +107,8 @@ async fn list(
 ) -> Result<Response, ApiError> {
     let (status, page) = query.split()?;
     let page = state
-        .db
-        .interventions(
-            plan,
-            InterventionFilter { subject, status },
-            page.into_request()?,
-        )
+        .service
+        .interventions(plan, subject, status, page.into_request()?)
         .await?;
     Ok(render::page(
         page.items.iter().map(render::intervention).collect(),
@@ -233,7 +231,7 @@ async fn get_request(
     State(state): State<AppState>,
     RequestPath(plan, id): RequestPath,
 ) -> Result<Response, ApiError> {
-    let (item, history) = state.db.intervention(plan, id).await?;
+    let (item, history) = state.service.intervention(plan, id).await?;
     Ok(render::one(
         StatusCode::OK,
         &item.meta,
@@ -262,27 +260,9 @@ async fn move_request(
     Principal(by): Principal,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    ops::only(&body, &["Status", "Comment"])?;
-    let to = match body.get("Status") {
-        Some(Value::String(s)) => s
-            .parse::<InterventionStatus>()
-            .map_err(ApiError::bad_request)?,
-        Some(_) => return Err(ApiError::bad_request("property 'Status' must be a string")),
-        None => return Err(ApiError::bad_request("property 'Status' is required")),
-    };
-    let comment = ops::optional_text(&body, "Comment")?;
     let (item, history) = state
-        .db
-        .transition(
-            plan,
-            id,
-            StatusChange {
-                to,
-                by,
-                comment,
-                expected,
-            },
-        )
+        .service
+        .move_intervention(plan, id, &body, expected, by)
         .await?;
     Ok(render::one(
         StatusCode::OK,

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use caseload_domain::analytics::{
-    CaseTimeline, Dimension, PerformanceSettings, StatisticType, Statistics, Window, compute,
+    CaseTimeline, Dimension, StatisticType, Statistics, Window, compute,
 };
 use caseload_domain::forecast::{self, Projections};
 use caseload_domain::plan::PlanSettings;
@@ -27,8 +27,14 @@ use caseload_store::StoreError;
 use moka::future::Cache;
 use tokio::sync::Mutex;
 
-use super::AppState;
-use crate::api::error::ApiError;
+use caseload_domain::analytics::{
+    headline, interpretation, readable_statistics, readable_utilization, recommendation,
+};
+use caseload_domain::forecast::readable_projections;
+use caseload_store::Database;
+use serde_json::json;
+
+use crate::{Service, ServiceError, stored};
 
 /// The most case timelines kept in memory for windows outside the recent past, across plans
 /// and windows (a timeline takes a few hundred bytes).
@@ -62,6 +68,7 @@ struct Basis {
 /// Figures as a record shows them: the BIAN strings rendered from them, the window and the
 /// typed statistics. Rendered once per figures and kept beside them, since the text of ten
 /// strings and the statistics as JSON cost more than the rest of a Retrieve together.
+#[derive(Debug)]
 pub struct Shown {
     /// Each computed BIAN string, by property name.
     pub strings: Vec<(&'static str, String)>,
@@ -199,32 +206,27 @@ pub fn statistic_type(record: &ChildRecord) -> Option<StatisticType> {
         .and_then(StatisticType::parse)
 }
 
-/// A Performance record's stored settings (validated when written).
-pub fn stored_settings(record: &ChildRecord) -> PerformanceSettings {
-    PerformanceSettings::from_json(&record.extensions).unwrap_or_default()
-}
-
 impl Analyst {
     /// The figures of `record` at `now` as the record shows them; `None` when its statistic
     /// type is not one the service computes (its strings are then the client's alone).
     pub async fn figures(
         &self,
-        state: &AppState,
+        db: &dyn Database,
         record: &ChildRecord,
         now: Timestamp,
-    ) -> Result<Option<Arc<Shown>>, ApiError> {
+    ) -> Result<Option<Arc<Shown>>, ServiceError> {
         let Some(kind) = statistic_type(record) else {
             return Ok(None);
         };
-        let plan = state.db.plan(record.plan_id).await?;
-        let generation = state.db.activity_generation(record.plan_id).await?;
+        let plan = db.plan(record.plan_id).await?;
+        let generation = db.activity_generation(record.plan_id).await?;
         let basis = Basis {
             plan: plan.id,
             plan_version: plan.meta.version.get(),
             generation,
         };
-        let settings = super::plan_settings(&plan);
-        let chosen = stored_settings(record);
+        let settings = stored::plan_settings(&plan)?;
+        let chosen = stored::performance_settings(record)?;
         let window = chosen.window(
             now,
             plan.fields.get("CustomerCaseManagementPlanPeriod"),
@@ -237,7 +239,7 @@ impl Analyst {
                 let statistics = self
                     .statistics
                     .try_get_with(key, async {
-                        let cases = self.cases(state, basis, window, now).await?;
+                        let cases = self.cases(db, basis, window, now).await?;
                         let settings = settings.clone();
                         let breakdown = chosen.breakdown;
                         blocking(move || {
@@ -248,9 +250,9 @@ impl Analyst {
                     .await
                     .map_err(|e| e.copied())?;
                 let projections = self
-                    .projected(state, basis, &settings, now, forecast::DEFAULT_WEEKS)
+                    .projected(db, basis, &settings, now, forecast::DEFAULT_WEEKS)
                     .await?;
-                Ok::<_, StoreError>(Arc::new(super::views::shown(
+                Ok::<_, StoreError>(Arc::new(shown(
                     kind,
                     window,
                     &statistics,
@@ -266,38 +268,26 @@ impl Analyst {
     /// A plan's loading projections for the next `weeks` weeks, as of the current hour.
     pub async fn plan_projections(
         &self,
-        state: &AppState,
+        db: &dyn Database,
         plan: PlanId,
         weeks: u32,
         now: Timestamp,
-    ) -> Result<Arc<Projections>, ApiError> {
-        let plan = state.db.plan(plan).await?;
-        let generation = state.db.activity_generation(plan.id).await?;
+    ) -> Result<Arc<Projections>, ServiceError> {
+        let plan = db.plan(plan).await?;
+        let generation = db.activity_generation(plan.id).await?;
         let basis = Basis {
             plan: plan.id,
             plan_version: plan.meta.version.get(),
             generation,
         };
-        let settings = super::plan_settings(&plan);
-        self.projections(state, basis, &settings, now, weeks).await
+        let settings = stored::plan_settings(&plan)?;
+        Ok(self.projected(db, basis, &settings, now, weeks).await?)
     }
 
     /// The plan's loading projections for the next `weeks` as of the current hour.
-    async fn projections(
-        &self,
-        state: &AppState,
-        basis: Basis,
-        settings: &PlanSettings,
-        now: Timestamp,
-        weeks: u32,
-    ) -> Result<Arc<Projections>, ApiError> {
-        Ok(self.projected(state, basis, settings, now, weeks).await?)
-    }
-
-    /// [`Self::projections`], with the store's error.
     async fn projected(
         &self,
-        state: &AppState,
+        db: &dyn Database,
         basis: Basis,
         settings: &PlanSettings,
         now: Timestamp,
@@ -310,7 +300,7 @@ impl Analyst {
                 let at = Timestamp::from_micros(hour);
                 let history = Window::last_days(at, PROJECTION_HISTORY_DAYS)
                     .map_err(|e| StoreError::Internal(e.to_string()))?;
-                let cases = self.cases(state, basis, history, now).await?;
+                let cases = self.cases(db, basis, history, now).await?;
                 let settings = settings.clone();
                 blocking(move || Arc::new(forecast::project(&cases, &settings, at, weeks))).await
             })
@@ -322,18 +312,18 @@ impl Analyst {
     /// mirror when the window is recent, else read once per basis and window.
     async fn cases(
         &self,
-        state: &AppState,
+        db: &dyn Database,
         basis: Basis,
         window: Window,
         now: Timestamp,
     ) -> Result<Cases, StoreError> {
         let cover = recent_cover(now);
         if serves(cover, window) {
-            return self.mirrored(state, basis, cover).await;
+            return self.mirrored(db, basis, cover).await;
         }
         self.timelines
             .try_get_with((basis, window), async {
-                let cases = state.db.case_timelines(basis.plan, window).await?;
+                let cases = db.case_timelines(basis.plan, window).await?;
                 Ok::<_, StoreError>(Arc::new(cases.into_iter().map(Arc::new).collect()))
             })
             .await
@@ -343,7 +333,7 @@ impl Analyst {
     /// The plan's recent timelines at (at least) the basis's generation.
     async fn mirrored(
         &self,
-        state: &AppState,
+        db: &dyn Database,
         basis: Basis,
         cover: Window,
     ) -> Result<Cases, StoreError> {
@@ -356,16 +346,13 @@ impl Analyst {
         match mirror.as_mut() {
             Some(m) if m.covers == cover && m.generation >= basis.generation => {}
             Some(m) if m.covers == cover => {
-                let changed = state
-                    .db
-                    .case_timelines_changed(basis.plan, m.generation)
-                    .await?;
+                let changed = db.case_timelines_changed(basis.plan, m.generation).await?;
                 tracing::debug!(plan = %basis.plan, changed = changed.len(),
                     elapsed_ms = started.elapsed().as_millis() as u64, "case timelines brought up to date");
                 m.update(basis.generation, changed);
             }
             _ => {
-                let cases = state.db.case_timelines(basis.plan, cover).await?;
+                let cases = db.case_timelines(basis.plan, cover).await?;
                 tracing::info!(plan = %basis.plan, cases = cases.len(),
                     elapsed_ms = started.elapsed().as_millis() as u64, "case timelines read");
                 *mirror = Some(Mirror::new(basis.generation, cover, cases));
@@ -383,7 +370,7 @@ impl Analyst {
     /// writer from the batches), but never lets stored events wait longer than
     /// [`FOLD_LAG`]. A read folds whatever is still pending itself, so figures are always
     /// exact; this only keeps reads from waiting.
-    pub fn fold_soon(&self, state: &AppState, plan: PlanId) {
+    pub fn fold_soon(&self, db: &Arc<dyn Database>, plan: PlanId) {
         let now = Instant::now();
         {
             let Ok(mut pending) = self.folding.lock() else {
@@ -401,7 +388,7 @@ impl Analyst {
                 },
             );
         }
-        let (db, folding) = (Arc::clone(&state.db), Arc::clone(&self.folding));
+        let (db, folding) = (Arc::clone(db), Arc::clone(&self.folding));
         tokio::spawn(async move {
             loop {
                 let due = match folding.lock() {
@@ -430,6 +417,68 @@ impl Analyst {
     }
 }
 
+/// Renders computed figures as a record shows them: the BIAN strings, the typed `Window` and
+/// `Statistics`. The typed projections (a team's 168 hourly intervals each, most of a record's
+/// size) are served by the plan's projections only; the record carries them in words
+/// (`CustomerCaseLoadingProjections`).
+fn shown(
+    kind: StatisticType,
+    window: Window,
+    s: &Statistics,
+    settings: &PlanSettings,
+    projections: &Projections,
+) -> Shown {
+    let strings = vec![
+        ("CustomerCaseServiceStatisticValue", headline(kind, s).1),
+        (
+            "CustomerCaseResolutionServiceStatistics",
+            readable_statistics(s),
+        ),
+        ("CustomerCaseResourceUtilization", readable_utilization(s)),
+        (
+            "CustomerCaseServiceStatisticInterpretation",
+            interpretation(kind, s, settings),
+        ),
+        (
+            "CustomerCaseServiceStatisticRecommendation",
+            recommendation(kind, s, settings),
+        ),
+        (
+            "CustomerCaseLoadingProjections",
+            readable_projections(projections),
+        ),
+    ];
+    Shown {
+        strings,
+        window: json!({
+            "Start": window.start().to_rfc3339(),
+            "End": window.end().to_rfc3339(),
+        }),
+        // Plain structs of numbers, strings and maps with string keys always serialise.
+        statistics: serde_json::to_value(s).unwrap_or(serde_json::Value::Null),
+    }
+}
+
+impl Service {
+    /// A plan's loading projections for the next `weeks` weeks (1 to
+    /// [`forecast::MAX_WEEKS`]), as of the current hour.
+    pub async fn projections(
+        &self,
+        plan: PlanId,
+        weeks: u32,
+    ) -> Result<Arc<Projections>, ServiceError> {
+        if !(1..=forecast::MAX_WEEKS).contains(&weeks) {
+            return Err(ServiceError::invalid_property(
+                "weeks",
+                format!("weeks must be between 1 and {}", forecast::MAX_WEEKS),
+            ));
+        }
+        self.analyst
+            .plan_projections(self.db.as_ref(), plan, weeks, Timestamp::now())
+            .await
+    }
+}
+
 /// When a plan's batches arrived, while a background fold waits.
 struct PendingFold {
     first_batch: Instant,
@@ -445,6 +494,6 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| StoreError::Internal(format!("computing figures failed: {e}")))
 }
 
-fn shared(err: Arc<StoreError>) -> ApiError {
+fn shared(err: Arc<StoreError>) -> ServiceError {
     err.copied().into()
 }
