@@ -267,3 +267,45 @@ on_both_backends! {
         app.get(&format!("/customer-case-management/{id}/rules/none/versions")).await.assert_error(404);
     }
 }
+
+/// Runs `sql` on the service's database behind its back, as someone with write access to it
+/// (or an older release's data) could.
+async fn behind_the_back(app: &TestApp, sql: &str) {
+    use sqlx::Connection as _;
+    let url = app.database_url();
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        rusqlite::Connection::open(path)
+            .and_then(|conn| conn.execute_batch(sql))
+            .expect("change SQLite");
+    } else {
+        let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect");
+        sqlx::raw_sql(sql)
+            .execute(&mut conn)
+            .await
+            .expect("change PostgreSQL");
+        conn.close().await.ok();
+    }
+}
+
+on_both_backends! {
+    async fn stored_settings_that_do_not_parse_are_an_internal_error_not_an_empty_setting(app: TestApp) {
+        // Arrange: a criterion whose stored settings are then broken in the database.
+        let plan = plan_with_criterion(&app).await;
+        let rules = format!("/customer-case-management/{plan}/rules/r1");
+        assert_eq!(app.get(&rules).await.body["Expression"], EXPRESSION);
+        behind_the_back(&app, r#"UPDATE rules SET extensions = '{"Expression": 42}'"#).await;
+
+        // Act
+        let read = app.get(&rules).await;
+        let evaluated = app
+            .post(&format!("{rules}/evaluations"), &json!({"Facts": {"amount": 10}}))
+            .await;
+        let listed = app.get(&format!("/customer-case-management/{plan}/rules")).await;
+
+        // Assert: each refuses as internal, in the HTTPError shape, without the detail.
+        for reply in [&read, &evaluated, &listed] {
+            let message = reply.assert_error(500);
+            assert_eq!(message, "internal error", "{}", reply.text);
+        }
+    }
+}
