@@ -14,7 +14,7 @@ use caseload_domain::{
 use serde_json::{Map, Value, json};
 
 use crate::input::{only, optional_text};
-use crate::{Service, ServiceError, stored};
+use crate::{Actor, Service, ServiceError, stored};
 
 /// Longest an evaluation (or a back-test) may run. Static limits already bound the cost;
 /// this is the backstop that keeps a worker from ever being held.
@@ -240,7 +240,7 @@ impl Service {
         plan: PlanId,
         rules: RecordId,
         body: &Map<String, Value>,
-        actor: String,
+        actor: Actor,
     ) -> Result<Evaluated, ServiceError> {
         let input = case_input(body, true)?;
         let record = self
@@ -261,23 +261,24 @@ impl Service {
         if !input.record {
             return Ok(Evaluated::Unrecorded(out));
         }
-        let stored = self
-            .db
-            .record_evaluation(NewEvaluation {
-                plan_id: plan,
-                rules_id: rules,
-                rules_version: record.meta.version,
-                case_id: input.case_id,
-                facts: input.facts,
-                result: evaluation.result,
-                decision: out
-                    .get("Decision")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-                explanation: Value::Object(out.clone()),
-                amount: input.amount,
-                evaluated_by: actor,
-            })
+        let stored = actor
+            .scoped(
+                self.db.record_evaluation(NewEvaluation {
+                    plan_id: plan,
+                    rules_id: rules,
+                    rules_version: record.meta.version,
+                    case_id: input.case_id,
+                    facts: input.facts,
+                    result: evaluation.result,
+                    decision: out
+                        .get("Decision")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                    explanation: Value::Object(out.clone()),
+                    amount: input.amount,
+                    evaluated_by: actor.subject.clone(),
+                }),
+            )
             .await?;
         Ok(Evaluated::Recorded(Box::new(stored)))
     }
@@ -381,7 +382,7 @@ impl Service {
         rules: RecordId,
         id: EvaluationId,
         body: &Map<String, Value>,
-        actor: String,
+        actor: Actor,
     ) -> Result<EvaluationRecord, ServiceError> {
         only(body, &["Outcome", "Amount"])?;
         let outcome = optional_text(body, "Outcome")?
@@ -394,9 +395,12 @@ impl Service {
                     .map_err(|e| ServiceError::invalid(format!("property 'Amount': {e}")))?,
             ),
         };
-        Ok(self
-            .db
-            .set_outcome(plan, rules, id, outcome, amount, actor)
+        let subject = actor.subject.clone();
+        Ok(actor
+            .scoped(
+                self.db
+                    .set_outcome(plan, rules, id, outcome, amount, subject),
+            )
             .await?)
     }
 
@@ -407,7 +411,7 @@ impl Service {
         plan: PlanId,
         rules: RecordId,
         body: &Map<String, Value>,
-        actor: String,
+        actor: Actor,
     ) -> Result<BacktestRecord, ServiceError> {
         only(body, CriterionSettings::PROPERTIES)?;
         if !body.contains_key("Parameters") && !body.contains_key("Expression") {
@@ -455,17 +459,16 @@ impl Service {
         let summary = report.summary(&decision);
         let mut proposal = proposed.to_json();
         proposal.retain(|k, _| body.contains_key(k));
-        let stored = self
-            .db
-            .save_backtest(NewBacktest {
+        let stored = actor
+            .scoped(self.db.save_backtest(NewBacktest {
                 plan_id: plan,
                 rules_id: rules,
                 rules_version: record.meta.version,
                 proposal: Value::Object(proposal),
                 report: report_json(&report),
                 summary,
-                run_by: actor,
-            })
+                run_by: actor.subject.clone(),
+            }))
             .await?;
         Ok(stored)
     }

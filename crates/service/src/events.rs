@@ -4,7 +4,7 @@
 use caseload_domain::PlanId;
 use caseload_domain::events::{BatchFormat, MAX_BATCH_EVENTS, parse_batch};
 
-use crate::{Service, ServiceError};
+use crate::{Actor, Service, ServiceError};
 
 /// What a batch did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,7 +25,7 @@ impl Service {
         plan: PlanId,
         body: impl AsRef<[u8]> + Send + 'static,
         format: BatchFormat,
-        actor: String,
+        actor: Actor,
     ) -> Result<IngestReport, ServiceError> {
         // Parsing 10,000 events is real work: keep it off the request workers.
         let parsed = tokio::task::spawn_blocking(move || parse_batch(body.as_ref(), format))
@@ -34,7 +34,9 @@ impl Service {
         let events = parsed.map_err(|e| ServiceError::invalid(e.to_string()))?;
         debug_assert!(events.len() <= MAX_BATCH_EVENTS);
         let received = events.len() as u64;
-        let done = self.db.ingest(plan, events, actor).await?;
+        let done = actor
+            .scoped(self.db.ingest(plan, events, actor.subject.clone()))
+            .await?;
         tracing::info!(%plan, received, accepted = done.accepted, duplicates = done.duplicates, "case events ingested");
         if done.accepted > 0 {
             self.analyst.fold_soon(&self.db, plan);

@@ -9,7 +9,7 @@ use caseload_store::{InterventionFilter, StatusChange};
 use serde_json::{Map, Value};
 
 use crate::input::{only, optional_text};
-use crate::{Service, ServiceError};
+use crate::{Actor, Service, ServiceError};
 
 /// Extension properties a BIAN `Request` body may carry besides the record's properties.
 pub const REQUEST_EXTENSIONS: &[&str] = &["Reason", "RequestedAction"];
@@ -31,7 +31,7 @@ impl Service {
         plan: PlanId,
         subject: Subject,
         body: &Map<String, Value>,
-        requester: String,
+        requester: Actor,
     ) -> Result<Intervention, ServiceError> {
         let details = Fields::parse(subject_kind(&subject), body, REQUEST_EXTENSIONS)?;
         self.record_intervention(plan, subject, details, body, requester)
@@ -45,7 +45,7 @@ impl Service {
         plan: PlanId,
         subject: Subject,
         body: &Map<String, Value>,
-        requester: String,
+        requester: Actor,
     ) -> Result<Intervention, ServiceError> {
         only(body, &["Reason", "RequestedAction", "Details"])?;
         let details = match body.get("Details") {
@@ -70,7 +70,7 @@ impl Service {
         subject: Subject,
         details: Fields,
         body: &Map<String, Value>,
-        requester: String,
+        requester: Actor,
     ) -> Result<Intervention, ServiceError> {
         let new = NewIntervention {
             plan_id: plan,
@@ -78,9 +78,9 @@ impl Service {
             requested_action: optional_text(body, "RequestedAction")?,
             subject,
             details,
-            requester,
+            requester: requester.subject.clone(),
         };
-        Ok(self.db.create_intervention(new).await?)
+        Ok(requester.scoped(self.db.create_intervention(new)).await?)
     }
 
     /// A plan's intervention requests, newest first: about one subject or all, in one status
@@ -116,7 +116,7 @@ impl Service {
         id: InterventionId,
         body: &Map<String, Value>,
         expected: Option<Version>,
-        by: String,
+        by: Actor,
     ) -> Result<(Intervention, Vec<Transition>), ServiceError> {
         only(body, &["Status", "Comment"])?;
         let to = match body.get("Status") {
@@ -139,10 +139,10 @@ impl Service {
         let comment = optional_text(body, "Comment")?;
         let change = StatusChange {
             to,
-            by,
+            by: by.subject.clone(),
             comment,
             expected,
         };
-        Ok(self.db.transition(plan, id, change).await?)
+        Ok(by.scoped(self.db.transition(plan, id, change)).await?)
     }
 }

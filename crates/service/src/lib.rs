@@ -4,8 +4,8 @@
 //!
 //! Contract:
 //! - an operation is a method of [`Service`]; it takes what it needs as arguments (the
-//!   [`Caller`] or the acting subject when who asks matters, the [`WriteRequest`] of a
-//!   write) and returns domain types or view structs ([`PlanView`], [`RecordView`]) that a
+//!   [`Caller`] when what it reaches matters, the [`Actor`] of a write: who, and the request's
+//!   interaction id and idempotency key; the [`WriteRequest`] of a change) and returns domain types or view structs ([`PlanView`], [`RecordView`]) that a
 //!   surface renders in its own form;
 //! - every failure is one [`ServiceError`]; a surface maps it to its own protocol in one
 //!   place (the server's `From<ServiceError> for ApiError`);
@@ -17,6 +17,7 @@
 //! [`events`] (case-event ingest), [`views`] (what a plan or record shows besides its stored
 //! properties, read once per page), [`input`] (checks of JSON input shared by the groups).
 
+mod actor;
 mod caller;
 pub mod criteria;
 mod error;
@@ -34,6 +35,7 @@ use std::sync::Arc;
 use caseload_domain::{Version, WriteMode};
 use caseload_store::Database;
 
+pub use actor::Actor;
 pub use caller::{Caller, DEFAULT_UNIT, Scope, Scopes, UnitChoice, valid_unit};
 pub use error::ServiceError;
 pub use performance::{Analyst, Shown};
@@ -70,6 +72,6 @@ pub struct WriteRequest {
     pub mode: WriteMode,
     /// The version the client expects (`If-Match`).
     pub expected: Option<Version>,
-    /// Who writes.
-    pub actor: String,
+    /// Who writes, through which request.
+    pub actor: Actor,
 }

@@ -9,7 +9,9 @@ use caseload_store::StoreError;
 use serde_json::{Map, Value};
 
 use crate::views::PlanView;
-use crate::{Caller, Service, ServiceError, UnitChoice, WriteRequest, stored};
+use caseload_store::audit::RequestContext;
+
+use crate::{Actor, Caller, Service, ServiceError, UnitChoice, WriteRequest, stored};
 
 impl Service {
     /// Creates a plan from a client's properties, with its goals, calendar and resource plan,
@@ -18,6 +20,7 @@ impl Service {
     pub async fn create_plan(
         &self,
         caller: &Caller,
+        request: &RequestContext,
         body: &Map<String, Value>,
     ) -> Result<PlanView, ServiceError> {
         let choice = match body.get("BusinessUnit") {
@@ -30,9 +33,12 @@ impl Service {
         body.remove("BusinessUnit");
         let fields = Fields::parse(RecordKind::Plan, &body, &plan::PROPERTIES)?;
         let settings = PlanSettings::from_json(&body)?;
-        let plan = self
-            .db
-            .create_plan(fields, settings.to_json(), unit, caller.subject.clone())
+        let actor = Actor::through(caller.subject.clone(), request.clone());
+        let plan = actor
+            .scoped(
+                self.db
+                    .create_plan(fields, settings.to_json(), unit, caller.subject.clone()),
+            )
             .await?;
         // A plan just created has no intervention requests yet.
         PlanView::new(plan, 0)
@@ -50,12 +56,16 @@ impl Service {
         let fields = Fields::parse(RecordKind::Plan, body, &plan::PROPERTIES)?;
         let touches_settings = body.keys().any(|k| plan::PROPERTIES.contains(&k.as_str()));
         let plan = if write.mode == WriteMode::Replace || !touches_settings {
-            let mut change =
-                Change::fields(fields, write.mode, write.expected, write.actor.clone());
+            let mut change = Change::fields(
+                fields,
+                write.mode,
+                write.expected,
+                write.actor.subject.clone(),
+            );
             if write.mode == WriteMode::Replace {
                 change.extensions = Some(PlanSettings::from_json(body)?.to_json());
             }
-            self.db.update_plan(id, change).await?
+            write.actor.scoped(self.db.update_plan(id, change)).await?
         } else {
             retry_on_race(write, || async {
                 let current = self.db.plan(id).await?;
@@ -65,9 +75,9 @@ impl Service {
                     mode: write.mode,
                     expected: Some(write.expected.unwrap_or(current.meta.version)),
                     extensions: Some(settings.to_json()),
-                    actor: write.actor.clone(),
+                    actor: write.actor.subject.clone(),
                 };
-                Ok(self.db.update_plan(id, change).await)
+                Ok(write.actor.scoped(self.db.update_plan(id, change)).await)
             })
             .await?
         };

@@ -60,12 +60,19 @@ impl Service {
         let fields = Fields::parse(kind.record_kind(), body, extensions)?;
         let touches_settings = body.keys().any(|k| extensions.contains(&k.as_str()));
         let put = if !touches_settings {
-            let mut change =
-                Change::fields(fields, write.mode, write.expected, write.actor.clone());
+            let mut change = Change::fields(
+                fields,
+                write.mode,
+                write.expected,
+                write.actor.subject.clone(),
+            );
             if write.mode == WriteMode::Replace {
                 change.extensions = Some(Map::new());
             }
-            self.db.put_record(kind, plan, id, change).await?
+            write
+                .actor
+                .scoped(self.db.put_record(kind, plan, id, change))
+                .await?
         } else {
             retry_on_race(write, || async {
                 let current = match self.db.record(kind, plan, id.clone()).await {
@@ -92,9 +99,12 @@ impl Service {
                     mode: write.mode,
                     expected,
                     extensions: Some(settings),
-                    actor: write.actor.clone(),
+                    actor: write.actor.subject.clone(),
                 };
-                Ok(self.db.put_record(kind, plan, id.clone(), change).await)
+                Ok(write
+                    .actor
+                    .scoped(self.db.put_record(kind, plan, id.clone(), change))
+                    .await)
             })
             .await?
         };

@@ -7,11 +7,11 @@ use axum::response::Response;
 use caseload_domain::{ChildKind, RecordKind, Subject, WriteMode};
 use caseload_service::interventions::REQUEST_EXTENSIONS;
 use caseload_service::records::settings_properties;
-use caseload_service::{PlanView, RecordView, WriteRequest};
+use caseload_service::{Actor, PlanView, RecordView, WriteRequest};
 use utoipa_axum::routes;
 
 use super::error::ApiError;
-use super::extract::{Caller, ContractObject, IfMatch, PlanPath, Principal, RecordPath};
+use super::extract::{Caller, Context, ContractObject, IfMatch, PlanPath, Principal, RecordPath};
 use super::policy::{Policy, RouteTable};
 use super::render::{self, CustomerCaseManagementPlan, Performance, Rules};
 use super::render::{
@@ -121,10 +121,11 @@ fn ok_record(view: &RecordView) -> Response {
 async fn create(
     State(state): State<AppState>,
     Caller(caller): Caller,
+    Context(request): Context,
     body: ContractObject,
 ) -> Result<Response, ApiError> {
     let body = contract_body(RecordKind::Plan, &caseload_domain::plan::PROPERTIES, body)?;
-    let view = state.service.create_plan(&caller, &body).await?;
+    let view = state.service.create_plan(&caller, &request, &body).await?;
     Ok(render::one(
         StatusCode::OK,
         &view.plan.meta,
@@ -223,7 +224,7 @@ async fn request_child(
     state: &AppState,
     kind: ChildKind,
     RecordPath(plan, id): RecordPath,
-    who: String,
+    who: Actor,
     body: ContractObject,
 ) -> Result<Response, ApiError> {
     let body = contract_body(kind.record_kind(), REQUEST_EXTENSIONS, body)?;

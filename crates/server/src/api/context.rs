@@ -1,19 +1,21 @@
-//! The FAPI interaction id, which identifies a request end to end, and the request context
-//! the store reads. One layer does all of it, outermost, so that every answer carries the id:
+//! The FAPI interaction id, which identifies a request end to end, and the request's context
+//! that handlers hand to the service with every write. One layer does all of it, outermost, so that every answer carries the id:
 //!
 //! - a client's `x-fapi-interaction-id` is kept when it is one id (1 to 128 letters, digits
 //!   or `-._~:+/=`); anything else (10 KB of text, bytes that are not ASCII, markup, two ids)
 //!   is refused with a 400 under an id of our own, before it reaches a log or a handler;
 //! - a request without one gets a new UUID;
-//! - the request runs inside [`caseload_store::audit::REQUEST`], so the audit records of its
-//!   writes carry the id, and the trace layer inside this one writes it on every log line;
+//! - the request carries a [`RequestContext`] with the id among its extensions, which the
+//!   [`super::extract::Principal`] extractor puts into the service's `Actor`, so the audit
+//!   records of its writes carry the id; the trace layer inside this one writes it on every
+//!   log line;
 //! - the response, errors included, carries the id.
 
 use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, Request};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use caseload_store::audit::{REQUEST, RequestContext};
+use caseload_store::audit::RequestContext;
 
 use super::error::ApiError;
 
@@ -50,7 +52,8 @@ pub async fn interaction(mut req: Request<Body>, next: Next) -> Response {
         interaction_id: id.to_str().ok().map(str::to_owned),
         request_key: None,
     };
-    let mut response = REQUEST.scope(context, next.run(req)).await;
+    req.extensions_mut().insert(context);
+    let mut response = next.run(req).await;
     response.headers_mut().insert(INTERACTION_ID, id);
     response
 }

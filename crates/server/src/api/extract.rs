@@ -321,16 +321,41 @@ fn decode_token(token: &str) -> Result<String, ApiError> {
         .map_err(|_| ApiError::bad_request("page_token is not valid: pass NextPageToken as given"))
 }
 
-/// Who is making the request, as recorded on what it changes: `jwt:<sub>`, `key:<id>`, or
-/// `development` while authentication is off.
-pub struct Principal(pub String);
+/// Who is making the request, as recorded on what it changes (`jwt:<sub>`, `key:<id>`, or
+/// `development` while authentication is off), with the request's [`Context`].
+pub struct Principal(pub caseload_service::Actor);
 
 impl<S: Send + Sync> FromRequestParts<S> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let Caller(caller) = Caller::from_request_parts(parts, state).await?;
-        Ok(Self(caller.subject))
+        let Context(request) = Context::from_request_parts(parts, state).await?;
+        Ok(Self(caseload_service::Actor::through(
+            caller.subject,
+            request,
+        )))
+    }
+}
+
+/// The request's context for the service: its interaction id (set by the outermost layer,
+/// [`super::context`]) and, under an `Idempotency-Key`, the key the store makes its
+/// creations under (set by the idempotency guard).
+pub struct Context(pub caseload_store::audit::RequestContext);
+
+impl<S: Send + Sync> FromRequestParts<S> for Context {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        // Every request passes the context layer; a router used without it (a test of one
+        // route) acts outside any request.
+        Ok(Self(
+            parts
+                .extensions
+                .get::<caseload_store::audit::RequestContext>()
+                .cloned()
+                .unwrap_or_default(),
+        ))
     }
 }
 

@@ -17,7 +17,6 @@
 //!
 //! Requests without the header pass through untouched; other routes have no such guard.
 
-use caseload_store::audit::{REQUEST, RequestContext, current_request};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -27,6 +26,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use caseload_domain::Timestamp;
+use caseload_store::audit::RequestContext;
 use caseload_store::{Begin, StoredResponse};
 use http_body_util::LengthLimitError;
 use tracing::Instrument as _;
@@ -136,22 +136,25 @@ async fn keyed(
              send a new key for a new request",
         )),
         Begin::Started => {
-            let req = Request::from_parts(parts, Body::from(body));
+            let mut req = Request::from_parts(parts, Body::from(body));
             // The store makes what this request creates once under the key (the record
-            // carries it), so that a run after a crash that lost the first run's response finds what
-            // the first run created. A spawned task does not inherit the request context:
-            // it is handed over.
-            let context = RequestContext {
-                request_key: Some(request_key(&principal, &key, &fingerprint)),
-                ..current_request()
-            };
+            // carries it), so that a run after a crash that lost the first run's response
+            // finds what the first run created. The handler hands the key to the service
+            // with the request's context.
+            let key_of_request = request_key(&principal, &key, &fingerprint);
+            match req.extensions_mut().get_mut::<RequestContext>() {
+                Some(context) => context.request_key = Some(key_of_request),
+                None => {
+                    req.extensions_mut().insert(RequestContext {
+                        interaction_id: None,
+                        request_key: Some(key_of_request),
+                    });
+                }
+            }
             // Spawned, so that the request runs to the end and its outcome is kept even if
             // the client goes away meanwhile.
-            let run = tokio::spawn(
-                REQUEST
-                    .scope(context, run_and_keep(state, principal, key, req, next))
-                    .in_current_span(),
-            );
+            let run =
+                tokio::spawn(run_and_keep(state, principal, key, req, next).in_current_span());
             run.await.map_err(|err| {
                 tracing::error!(error = %err, "an idempotent request failed");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")

@@ -57,8 +57,11 @@ pub(crate) use what::*;
 pub const SERVICE_CHAIN: &str = "";
 
 tokio::task_local! {
-    /// The request a store call is made for. The server runs each request inside
-    /// `REQUEST.scope(...)`, so writes made while handling it name its interaction id.
+    /// The request a store call is made for. The service layer runs each write it makes for
+    /// an `Actor` inside `REQUEST.scope(...)` with the context the surface handed it, so
+    /// the write names the request's interaction id and makes its creations once under the
+    /// request's idempotency key. Callers outside a request (the CLI, background work)
+    /// leave it unset.
     pub static REQUEST: RequestContext;
 }
 

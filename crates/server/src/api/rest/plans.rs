@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 
 use super::TAG;
 use crate::api::error::ApiError;
-use crate::api::extract::{Caller, Principal};
+use crate::api::extract::{Caller, Context, Principal};
 use crate::api::extract::{IfMatch, JsonObject, PageQuery, Params, PlanPath};
 use crate::api::policy::{Policy, RouteTable};
 use crate::api::render::{self, CustomerCaseManagementPlan, PlanPage};
@@ -39,9 +39,10 @@ pub(super) fn location(id: impl std::fmt::Display) -> String {
 async fn create_plan(
     State(state): State<AppState>,
     Caller(caller): Caller,
+    Context(request): Context,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let view = state.service.create_plan(&caller, &body).await?;
+    let view = state.service.create_plan(&caller, &request, &body).await?;
     Ok(render::one(
         StatusCode::CREATED,
         &view.plan.meta,

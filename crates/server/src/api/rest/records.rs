@@ -68,7 +68,7 @@ async fn put(
     kind: ChildKind,
     path: RecordPath,
     expected: Option<caseload_domain::Version>,
-    actor: String,
+    actor: caseload_service::Actor,
     body: &Map<String, Value>,
 ) -> Result<Response, ApiError> {
     let RecordPath(plan, id) = path;

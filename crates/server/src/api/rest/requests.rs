@@ -84,7 +84,7 @@ async fn create(
     state: &AppState,
     plan: PlanId,
     subject: Subject,
-    who: String,
+    who: caseload_service::Actor,
     body: &Map<String, Value>,
 ) -> Result<Response, ApiError> {
     let item = state
