@@ -14,10 +14,13 @@
 //!
 //! Layout, one module per group of operations: [`plans`], [`records`], [`interventions`],
 //! [`criteria`], [`performance`] (the computed figures and their cache, [`Analyst`]),
-//! [`events`] (case-event ingest), [`views`] (what a plan or record shows besides its stored
-//! properties, read once per page), [`input`] (checks of JSON input shared by the groups).
+//! [`events`] (case-event ingest), [`audit`] (the trail as a caller may see it), [`views`]
+//! (what a plan or record shows besides its stored properties, read once per page),
+//! [`stored`] (settings as stored, loaded typed) and [`input`] (checks of JSON input shared
+//! by the groups).
 
 mod actor;
+pub mod audit;
 mod caller;
 pub mod criteria;
 mod error;
