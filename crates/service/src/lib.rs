@@ -35,8 +35,9 @@ pub mod views;
 
 use std::sync::Arc;
 
-use caseload_domain::{Version, WriteMode};
+use caseload_domain::{Change, Fields, Version, WriteMode};
 use caseload_store::Database;
+use serde_json::{Map, Value};
 
 pub use actor::Actor;
 pub use caller::{Caller, DEFAULT_UNIT, Scope, Scopes, UnitChoice, valid_unit};
@@ -77,4 +78,17 @@ pub struct WriteRequest {
     pub expected: Option<Version>,
     /// Who writes, through which request.
     pub actor: Actor,
+}
+
+impl WriteRequest {
+    /// The change this write makes of `fields` and, when given, the settings `extensions`.
+    pub(crate) fn change(&self, fields: Fields, extensions: Option<Map<String, Value>>) -> Change {
+        Change {
+            fields,
+            mode: self.mode,
+            expected: self.expected,
+            extensions,
+            actor: self.actor.subject.clone(),
+        }
+    }
 }

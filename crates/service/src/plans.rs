@@ -4,7 +4,7 @@
 use std::future::Future;
 
 use caseload_domain::plan::{self, PlanSettings};
-use caseload_domain::{Change, Fields, PlanId, RecordKind, WriteMode};
+use caseload_domain::{Fields, PlanId, RecordKind, WriteMode};
 use caseload_store::StoreError;
 use serde_json::{Map, Value};
 
@@ -56,27 +56,18 @@ impl Service {
         let fields = Fields::parse(RecordKind::Plan, body, &plan::PROPERTIES)?;
         let touches_settings = body.keys().any(|k| plan::PROPERTIES.contains(&k.as_str()));
         let plan = if write.mode == WriteMode::Replace || !touches_settings {
-            let mut change = Change::fields(
-                fields,
-                write.mode,
-                write.expected,
-                write.actor.subject.clone(),
-            );
-            if write.mode == WriteMode::Replace {
-                change.extensions = Some(PlanSettings::from_json(body)?.to_json());
-            }
+            let extensions = match write.mode {
+                WriteMode::Replace => Some(PlanSettings::from_json(body)?.to_json()),
+                WriteMode::Merge => None,
+            };
+            let change = write.change(fields, extensions);
             write.actor.scoped(self.db.update_plan(id, change)).await?
         } else {
             retry_on_race(write, || async {
                 let current = self.db.plan(id).await?;
                 let settings = stored::plan_settings(&current)?.patched(body)?;
-                let change = Change {
-                    fields: fields.clone(),
-                    mode: write.mode,
-                    expected: Some(write.expected.unwrap_or(current.meta.version)),
-                    extensions: Some(settings.to_json()),
-                    actor: write.actor.subject.clone(),
-                };
+                let mut change = write.change(fields.clone(), Some(settings.to_json()));
+                change.expected = Some(write.expected.unwrap_or(current.meta.version));
                 Ok(write.actor.scoped(self.db.update_plan(id, change)).await)
             })
             .await?

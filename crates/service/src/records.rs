@@ -5,8 +5,8 @@
 use caseload_domain::analytics::PerformanceSettings;
 use caseload_domain::criterion::CriterionSettings;
 use caseload_domain::{
-    Change, ChildKind, ChildRecord, Fields, Page, PageRequest, PageSize, PlanId, RecordId,
-    RecordKind, RecordVersion, Version, WriteMode, page::MAX_PAGE_SIZE,
+    ChildKind, ChildRecord, Fields, Page, PageRequest, PageSize, PlanId, RecordId, RecordKind,
+    RecordVersion, Version, WriteMode, page::MAX_PAGE_SIZE,
 };
 use caseload_store::StoreError;
 use serde_json::{Map, Value};
@@ -60,15 +60,8 @@ impl Service {
         let fields = Fields::parse(kind.record_kind(), body, extensions)?;
         let touches_settings = body.keys().any(|k| extensions.contains(&k.as_str()));
         let put = if !touches_settings {
-            let mut change = Change::fields(
-                fields,
-                write.mode,
-                write.expected,
-                write.actor.subject.clone(),
-            );
-            if write.mode == WriteMode::Replace {
-                change.extensions = Some(Map::new());
-            }
+            let extensions = (write.mode == WriteMode::Replace).then(Map::new);
+            let change = write.change(fields, extensions);
             write
                 .actor
                 .scoped(self.db.put_record(kind, plan, id, change))
@@ -94,13 +87,8 @@ impl Service {
                     }
                 };
                 let expected = write.expected.or(current.as_ref().map(|r| r.meta.version));
-                let change = Change {
-                    fields: fields.clone(),
-                    mode: write.mode,
-                    expected,
-                    extensions: Some(settings),
-                    actor: write.actor.subject.clone(),
-                };
+                let mut change = write.change(fields.clone(), Some(settings));
+                change.expected = expected;
                 Ok(write
                     .actor
                     .scoped(self.db.put_record(kind, plan, id.clone(), change))
