@@ -8,8 +8,9 @@
 //! Both backends have the same layout: a module per capability (`plans`, `records`,
 //! `interventions`, `evaluations`, `events`, `audit`, `idempotency`, `keys`) under `sqlite/`
 //! and `postgres/`, so a change to one capability touches one file per backend. What does not
-//! depend on the SQL dialect (paging, the history summary, the `If-Match` check, the record a
-//! write answers and its audit before/after) is written once, in `steps`, and used by both.
+//! depend on the SQL dialect (paging, the history summary, the answers of a page read, the
+//! `If-Match` check, the record a write answers and its audit before/after) is written once,
+//! in `steps`, and used by both.
 //!
 //! Contract shared by both backends, and checked by the same test suite on each:
 //! - a write is durable when its future resolves `Ok`;
@@ -27,6 +28,7 @@ mod sqlite;
 mod steps;
 mod timelines;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -232,8 +234,35 @@ pub trait InterventionStore: Send + Sync {
         id: InterventionId,
         change: StatusChange,
     ) -> Result<(Intervention, Vec<Transition>), StoreError>;
-    /// How many `open` interventions are about this subject.
-    async fn open_interventions(&self, plan: PlanId, subject: Subject) -> Result<i64, StoreError>;
+    /// How many `open` interventions are about this subject: its count in
+    /// [`open_plan_interventions`](Self::open_plan_interventions) or
+    /// [`open_record_interventions`](Self::open_record_interventions).
+    async fn open_interventions(&self, plan: PlanId, subject: Subject) -> Result<i64, StoreError> {
+        let count = match steps::subject_record(&subject) {
+            None => self.open_plan_interventions(&[plan]).await?.remove(&plan),
+            Some((kind, id)) => self
+                .open_record_interventions(plan, kind, std::slice::from_ref(id))
+                .await?
+                .remove(id),
+        };
+        Ok(count.unwrap_or(0))
+    }
+    /// How many `open` interventions are about each of `plans` itself (not its records),
+    /// counted at once (for a page of plans): one entry per plan, 0 for one with none (or
+    /// unknown).
+    async fn open_plan_interventions(
+        &self,
+        plans: &[PlanId],
+    ) -> Result<HashMap<PlanId, i64>, StoreError>;
+    /// How many `open` interventions are about each of a plan's `records` of one kind,
+    /// counted at once (for a page of records): one entry per record, 0 for one with none (or
+    /// unknown).
+    async fn open_record_interventions(
+        &self,
+        plan: PlanId,
+        kind: ChildKind,
+        records: &[RecordId],
+    ) -> Result<HashMap<RecordId, i64>, StoreError>;
 }
 
 /// A move of an intervention's status.

@@ -6,13 +6,17 @@
 //!   page ([`page_of`]) and what a numbered page key names ([`number_after`]);
 //! - the history summary of a criterion's evaluations, from rows grouped by outcome
 //!   ([`history_summary`]);
+//! - the reads of a page at once: counts per item with 0 for the items nothing counted
+//!   ([`counts_of`]);
 //! - the write steps: the `If-Match` precondition ([`check_version`], [`check_move`]), and
 //!   the record a write answers together with its audit entry, the before/after captured
 //!   from the stored row ([`plan_created`], [`plan_updated`], [`record_put`],
 //!   [`intervention_created`], [`intervention_moved`], [`evaluation_recorded`],
 //!   [`outcome_set`], [`backtest_saved`], [`api_key_created`], [`api_key_revoked`]).
 
+use std::collections::HashMap;
 use std::fmt::Display;
+use std::hash::Hash;
 
 use caseload_domain::{
     Amount, ChildKind, Fields, HistorySummary, Intervention, InterventionId, InterventionStatus,
@@ -60,6 +64,22 @@ pub(crate) fn number_after(page: &PageRequest, what: &str) -> Result<Option<i64>
                 .map_err(|_| StoreError::NotFound(format!("{what} '{key}'")))
         })
         .transpose()
+}
+
+/// One count for each of `keys`, from the rows `(key as stored, count)` that counted some of
+/// them: 0 for a key no row names.
+pub(crate) fn counts_of<K>(keys: &[K], counted: Vec<(String, i64)>) -> HashMap<K, i64>
+where
+    K: Clone + Eq + Hash + Display,
+{
+    let named: HashMap<String, &K> = keys.iter().map(|k| (k.to_string(), k)).collect();
+    let mut counts: HashMap<K, i64> = keys.iter().map(|k| (k.clone(), 0)).collect();
+    for (key, n) in counted {
+        if let Some(&k) = named.get(&key) {
+            counts.insert(k.clone(), n);
+        }
+    }
+    counts
 }
 
 /// A criterion's evaluations summed up from its rows grouped by outcome (`pending` for
@@ -370,6 +390,15 @@ mod tests {
             summary.outcomes,
             vec![("pending".to_owned(), 3), ("approved".to_owned(), 2)]
         );
+    }
+
+    #[test]
+    fn counts_of_a_page_name_every_key_asked_with_0_for_those_not_counted() {
+        let (p1, p2) = (PlanId::new(), PlanId::new());
+
+        let counts = counts_of(&[p1, p2], vec![(p2.to_string(), 4), ("other".into(), 9)]);
+
+        assert_eq!(counts, HashMap::from([(p1, 0), (p2, 4)]));
     }
 
     #[test]
