@@ -8,8 +8,15 @@
 //! Both backends have the same layout: a module per capability (`plans`, `records`,
 //! `interventions`, `evaluations`, `events`, `audit`, `idempotency`, `keys`) under `sqlite/`
 //! and `postgres/`, so a change to one capability touches one file per backend. What does not
-//! depend on the SQL dialect (paging, the history summary, the `If-Match` check, the record a
-//! write answers and its audit before/after) is written once, in `steps`, and used by both.
+//! depend on the SQL dialect (paging, the history summary, the answers of a page read, the
+//! `If-Match` check, the record a write answers and its audit before/after) is written once,
+//! in `steps`, and used by both.
+//!
+//! A list page reads what it shows about its items once for the whole page, not once per item
+//! ([`InterventionStore::open_plan_interventions`],
+//! [`InterventionStore::open_record_interventions`], [`EvaluationStore::history_summaries`],
+//! [`EvaluationStore::latest_backtests`]); the read of one item is the page read of that
+//! item alone, so the two cannot disagree.
 //!
 //! Contract shared by both backends, and checked by the same test suite on each:
 //! - a write is durable when its future resolves `Ok`;
@@ -27,6 +34,7 @@ mod sqlite;
 mod steps;
 mod timelines;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -183,12 +191,18 @@ pub trait EvaluationStore: Send + Sync {
         rules: RecordId,
         page: PageRequest,
     ) -> Result<Page<EvaluationRecord>, StoreError>;
-    /// Counts, dates and outcome mix of a criterion's recorded evaluations.
+    /// Counts, dates and outcome mix of a criterion's recorded evaluations: the
+    /// [`history_summaries`](Self::history_summaries) of the one criterion.
     async fn history_summary(
         &self,
         plan: PlanId,
         rules: RecordId,
-    ) -> Result<HistorySummary, StoreError>;
+    ) -> Result<HistorySummary, StoreError> {
+        let mut summaries = self
+            .history_summaries(plan, std::slice::from_ref(&rules))
+            .await?;
+        Ok(summaries.remove(&rules).unwrap_or_default())
+    }
     /// The most recent `limit` recorded evaluations of a criterion, for back-testing.
     async fn samples(
         &self,
@@ -198,12 +212,35 @@ pub trait EvaluationStore: Send + Sync {
     ) -> Result<Vec<EvaluationRecord>, StoreError>;
     /// Stores a back-test; the criterion must exist.
     async fn save_backtest(&self, new: NewBacktest) -> Result<BacktestRecord, StoreError>;
-    /// A criterion's most recent back-test.
+    /// A criterion's most recent back-test (the one with the greatest id, so the last
+    /// saved): the [`latest_backtests`](Self::latest_backtests) of the one criterion.
     async fn latest_backtest(
         &self,
         plan: PlanId,
         rules: RecordId,
-    ) -> Result<Option<BacktestRecord>, StoreError>;
+    ) -> Result<Option<BacktestRecord>, StoreError> {
+        let mut latest = self
+            .latest_backtests(plan, std::slice::from_ref(&rules))
+            .await?;
+        Ok(latest.remove(&rules))
+    }
+    /// [`history_summary`](Self::history_summary) of each of a plan's criteria `rules`, read
+    /// at once (for a page of them): one entry per criterion, the empty summary for one with
+    /// no recorded evaluations; not found, naming the first, if any is not a criterion of the
+    /// plan.
+    async fn history_summaries(
+        &self,
+        plan: PlanId,
+        rules: &[RecordId],
+    ) -> Result<HashMap<RecordId, HistorySummary>, StoreError>;
+    /// [`latest_backtest`](Self::latest_backtest) of each of a plan's criteria `rules`, read at
+    /// once (for a page of them): an entry for each criterion that has a back-test; not found,
+    /// naming the first, if any is not a criterion of the plan.
+    async fn latest_backtests(
+        &self,
+        plan: PlanId,
+        rules: &[RecordId],
+    ) -> Result<HashMap<RecordId, BacktestRecord>, StoreError>;
 }
 
 /// Manual intervention requests.
@@ -232,8 +269,35 @@ pub trait InterventionStore: Send + Sync {
         id: InterventionId,
         change: StatusChange,
     ) -> Result<(Intervention, Vec<Transition>), StoreError>;
-    /// How many `open` interventions are about this subject.
-    async fn open_interventions(&self, plan: PlanId, subject: Subject) -> Result<i64, StoreError>;
+    /// How many `open` interventions are about this subject: its count in
+    /// [`open_plan_interventions`](Self::open_plan_interventions) or
+    /// [`open_record_interventions`](Self::open_record_interventions).
+    async fn open_interventions(&self, plan: PlanId, subject: Subject) -> Result<i64, StoreError> {
+        let count = match steps::subject_record(&subject) {
+            None => self.open_plan_interventions(&[plan]).await?.remove(&plan),
+            Some((kind, id)) => self
+                .open_record_interventions(plan, kind, std::slice::from_ref(id))
+                .await?
+                .remove(id),
+        };
+        Ok(count.unwrap_or(0))
+    }
+    /// How many `open` interventions are about each of `plans` itself (not its records),
+    /// counted at once (for a page of plans): one entry per plan, 0 for one with none (or
+    /// unknown).
+    async fn open_plan_interventions(
+        &self,
+        plans: &[PlanId],
+    ) -> Result<HashMap<PlanId, i64>, StoreError>;
+    /// How many `open` interventions are about each of a plan's `records` of one kind,
+    /// counted at once (for a page of records): one entry per record, 0 for one with none (or
+    /// unknown).
+    async fn open_record_interventions(
+        &self,
+        plan: PlanId,
+        kind: ChildKind,
+        records: &[RecordId],
+    ) -> Result<HashMap<RecordId, i64>, StoreError>;
 }
 
 /// A move of an intervention's status.

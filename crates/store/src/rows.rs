@@ -107,7 +107,8 @@ impl VersionRow {
     }
 }
 
-/// The name of a child kind in `record_versions`.
+/// The name of a child kind in `record_versions`, and as the kind of an intervention's
+/// subject.
 pub(crate) fn kind_name(kind: ChildKind) -> &'static str {
     match kind {
         ChildKind::Rules => "rules",

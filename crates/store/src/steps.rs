@@ -4,25 +4,29 @@
 //!
 //! - paging: how many rows a page fetches ([`fetch_limit`]), how the fetched rows become a
 //!   page ([`page_of`]) and what a numbered page key names ([`number_after`]);
-//! - the history summary of a criterion's evaluations, from rows grouped by outcome
-//!   ([`history_summary`]);
+//! - the reads of a page at once: counts per item with 0 for the items nothing counted
+//!   ([`counts_of`]), the history summaries of criteria from rows grouped by criterion and
+//!   outcome ([`history_summaries`], [`history_summary`]) and their latest back-tests
+//!   ([`latest_backtests`]), each refusing a criterion the plan does not have;
 //! - the write steps: the `If-Match` precondition ([`check_version`], [`check_move`]), and
 //!   the record a write answers together with its audit entry, the before/after captured
 //!   from the stored row ([`plan_created`], [`plan_updated`], [`record_put`],
 //!   [`intervention_created`], [`intervention_moved`], [`evaluation_recorded`],
 //!   [`outcome_set`], [`backtest_saved`], [`api_key_created`], [`api_key_revoked`]).
 
+use std::collections::{HashMap, HashSet};
 use std::fmt::Display;
+use std::hash::Hash;
 
 use caseload_domain::{
-    Amount, ChildKind, Fields, HistorySummary, Intervention, InterventionId, InterventionStatus,
-    NewBacktest, NewEvaluation, NewIntervention, Page, PageRequest, Plan, PlanId, RecordId,
-    RecordMeta, Subject, Timestamp, Version,
+    Amount, BacktestRecord, ChildKind, Fields, HistorySummary, Intervention, InterventionId,
+    InterventionStatus, NewBacktest, NewEvaluation, NewIntervention, Page, PageRequest, Plan,
+    PlanId, RecordId, RecordMeta, Subject, Timestamp, Version,
 };
 use serde_json::{Map, Value as Json};
 
 use crate::audit::{self, AuditAction, Entry, Origin};
-use crate::rows::{ChildRow, PlanRow};
+use crate::rows::{BacktestRow, ChildRow, PlanRow, missing_record};
 use crate::{ApiKey, InterventionFilter, Put, StatusChange, StoreError};
 
 /// How many rows to fetch for `page`: one more than it holds, so that [`page_of`] sees
@@ -62,15 +66,97 @@ pub(crate) fn number_after(page: &PageRequest, what: &str) -> Result<Option<i64>
         .transpose()
 }
 
+/// One count for each of `keys`, from the rows `(key as stored, count)` that counted some of
+/// them: 0 for a key no row names.
+pub(crate) fn counts_of<K>(keys: &[K], counted: Vec<(String, i64)>) -> HashMap<K, i64>
+where
+    K: Clone + Eq + Hash + Display,
+{
+    let named: HashMap<String, &K> = keys.iter().map(|k| (k.to_string(), k)).collect();
+    let mut counts: HashMap<K, i64> = keys.iter().map(|k| (k.clone(), 0)).collect();
+    for (key, n) in counted {
+        if let Some(&k) = named.get(&key) {
+            counts.insert(k.clone(), n);
+        }
+    }
+    counts
+}
+
+/// The evaluations of one criterion with one outcome, as a summary read groups them:
+/// `(criterion, outcome ('pending' for none yet), count, first evaluated_at, last
+/// evaluated_at)`. A criterion with no evaluations has one group counting 0, with no dates, so
+/// that it is seen to exist.
+pub(crate) type OutcomeGroup = (String, String, i64, Option<i64>, Option<i64>);
+
+/// The history summary of each of a plan's criteria `rules`, from their [`OutcomeGroup`]s;
+/// not found, naming the first, if a criterion has no group (the plan has no such criterion).
+pub(crate) fn history_summaries(
+    plan: PlanId,
+    rules: &[RecordId],
+    groups: Vec<OutcomeGroup>,
+) -> Result<HashMap<RecordId, HistorySummary>, StoreError> {
+    let mut by_rule: HashMap<String, Vec<(String, i64, i64, i64)>> = HashMap::new();
+    for (rule, outcome, n, first, last) in groups {
+        let of_rule = by_rule.entry(rule).or_default();
+        if let (1.., Some(first), Some(last)) = (n, first, last) {
+            of_rule.push((outcome, n, first, last));
+        }
+    }
+    require_rules(plan, rules, |rule| by_rule.contains_key(rule))?;
+    let mut summaries = HashMap::new();
+    for rule in rules {
+        // Each criterion's groups are taken once, however often the page names it.
+        if let Some(groups) = by_rule.remove(rule.as_str()) {
+            summaries.insert(rule.clone(), history_summary(groups));
+        }
+    }
+    Ok(summaries)
+}
+
 /// A criterion's evaluations summed up from its rows grouped by outcome (`pending` for
-/// none yet): `(outcome, count, first evaluated_at, last evaluated_at)`, in the order the
-/// summary lists them (most frequent first, then by name, byte-wise).
-pub(crate) fn history_summary(groups: Vec<(String, i64, i64, i64)>) -> HistorySummary {
+/// none yet): `(outcome, count, first evaluated_at, last evaluated_at)`. The summary lists
+/// the outcomes most frequent first, then by name, byte-wise, whatever the database's
+/// collation.
+pub(crate) fn history_summary(mut groups: Vec<(String, i64, i64, i64)>) -> HistorySummary {
+    groups.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     HistorySummary {
         count: groups.iter().map(|g| g.1).sum(),
         first: groups.iter().map(|g| g.2).min().map(Timestamp::from_micros),
         last: groups.iter().map(|g| g.3).max().map(Timestamp::from_micros),
         outcomes: groups.into_iter().map(|(o, n, _, _)| (o, n)).collect(),
+    }
+}
+
+/// The latest back-test of each of a plan's criteria `rules` that has one, from one row per
+/// criterion of the plan `(criterion, its latest back-test if any)`; not found, naming the
+/// first, if a criterion has no row (the plan has no such criterion).
+pub(crate) fn latest_backtests(
+    plan: PlanId,
+    rules: &[RecordId],
+    rows: Vec<(String, Option<BacktestRow>)>,
+) -> Result<HashMap<RecordId, BacktestRecord>, StoreError> {
+    let found: HashSet<&str> = rows.iter().map(|(rule, _)| rule.as_str()).collect();
+    require_rules(plan, rules, |rule| found.contains(rule))?;
+    let asked: HashMap<&str, &RecordId> = rules.iter().map(|r| (r.as_str(), r)).collect();
+    let mut latest = HashMap::new();
+    for (rule, row) in rows {
+        if let (Some(&id), Some(row)) = (asked.get(rule.as_str()), row) {
+            latest.insert(id.clone(), BacktestRecord::try_from(row)?);
+        }
+    }
+    Ok(latest)
+}
+
+/// Not found, naming the first of `rules` that the plan does not have (`exists` says
+/// whether it has a criterion, by id as stored).
+fn require_rules(
+    plan: PlanId,
+    rules: &[RecordId],
+    exists: impl Fn(&str) -> bool,
+) -> Result<(), StoreError> {
+    match rules.iter().find(|rule| !exists(rule.as_str())) {
+        Some(missing) => Err(missing_record(ChildKind::Rules, plan, missing)),
+        None => Ok(()),
     }
 }
 
@@ -303,6 +389,10 @@ mod tests {
 
     use super::*;
 
+    fn rid(id: &str) -> RecordId {
+        RecordId::parse(id).expect("a valid record id")
+    }
+
     fn page(after: Option<&str>, size: u32) -> PageRequest {
         PageRequest {
             after: after.map(str::to_owned),
@@ -370,6 +460,64 @@ mod tests {
             summary.outcomes,
             vec![("pending".to_owned(), 3), ("approved".to_owned(), 2)]
         );
+    }
+
+    #[test]
+    fn the_history_summary_lists_outcomes_most_frequent_first_then_by_name_byte_wise() {
+        let summary = history_summary(vec![
+            ("appealed".into(), 1, 5, 5),
+            ("pending".into(), 2, 1, 9),
+            ("Zeta".into(), 1, 3, 3),
+            ("upheld".into(), 3, 2, 8),
+        ]);
+
+        let names: Vec<_> = summary.outcomes.iter().map(|(o, _)| o.as_str()).collect();
+        assert_eq!(names, ["upheld", "pending", "Zeta", "appealed"]);
+    }
+
+    #[test]
+    fn summaries_of_a_page_give_each_criterion_its_own_groups_and_the_empty_one_none() {
+        let plan = PlanId::new();
+        let (r1, r2) = (rid("r1"), rid("r2"));
+        let groups = vec![
+            ("r1".into(), "upheld".into(), 2, Some(10), Some(20)),
+            ("r2".into(), "pending".into(), 0, None, None),
+            ("r1".into(), "pending".into(), 1, Some(5), Some(5)),
+        ];
+
+        let summaries = history_summaries(plan, &[r1.clone(), r2.clone(), r1.clone()], groups)
+            .expect("summaries");
+
+        assert_eq!(summaries.len(), 2);
+        assert_eq!(summaries[&r1].count, 3);
+        assert_eq!(summaries[&r1].first, Some(Timestamp::from_micros(5)));
+        assert_eq!(summaries[&r2], HistorySummary::default());
+    }
+
+    #[test]
+    fn a_page_naming_a_criterion_with_no_row_is_not_found_naming_it() {
+        let plan = PlanId::new();
+        let (r1, r2) = (rid("r1"), rid("r2"));
+        let groups = vec![("r1".into(), "pending".into(), 0, None, None)];
+
+        let summaries = history_summaries(plan, &[r1.clone(), r2.clone()], groups);
+        let latest = latest_backtests(plan, &[r1, r2], vec![("r1".into(), None)]);
+
+        for refused in [summaries.err(), latest.err()] {
+            let Some(StoreError::NotFound(what)) = refused else {
+                panic!("expected not found, got {refused:?}");
+            };
+            assert!(what.contains("'r2'"), "{what}");
+        }
+    }
+
+    #[test]
+    fn counts_of_a_page_name_every_key_asked_with_0_for_those_not_counted() {
+        let (p1, p2) = (PlanId::new(), PlanId::new());
+
+        let counts = counts_of(&[p1, p2], vec![(p2.to_string(), 4), ("other".into(), 9)]);
+
+        assert_eq!(counts, HashMap::from([(p1, 0), (p2, 4)]));
     }
 
     #[test]

@@ -25,6 +25,10 @@ use sqlx::Connection as _;
 #[path = "contract/audit.rs"]
 mod audit;
 use audit::*;
+// The reads of a page at once, likewise.
+#[path = "contract/batch.rs"]
+mod batch;
+use batch::*;
 
 // ---------------------------------------------------------------------------------------
 // Harness
@@ -218,7 +222,11 @@ contract!(
     a_claim_held_past_the_in_flight_limit_is_taken_over,
     an_expired_response_frees_its_key_and_is_purged,
     concurrent_claims_of_one_key_let_one_through,
-    a_create_under_a_request_key_is_made_once;
+    a_create_under_a_request_key_is_made_once,
+    open_interventions_of_a_page_equal_those_read_one_by_one,
+    history_summaries_of_a_page_equal_those_read_one_by_one,
+    latest_backtests_of_a_page_equal_those_read_one_by_one,
+    a_page_naming_a_criterion_the_plan_lacks_is_not_found;
     raw: a_record_written_before_versions_were_kept_has_an_empty_history,
     audit_records_cannot_be_changed_or_removed,
     a_changed_audit_record_breaks_the_chain_at_its_seq,

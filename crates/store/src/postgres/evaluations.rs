@@ -1,15 +1,19 @@
 //! A criterion's recorded evaluations, their outcomes and its back-tests on PostgreSQL.
 //! New evaluations and back-tests key-share-lock the plan and the criterion, so neither can
-//! be deleted under them; reads that find nothing check that the criterion exists. Every
-//! write appends its audit record in its transaction.
+//! be deleted under them; reads that find nothing check that the criterion exists (the
+//! reads of a page of criteria find them in the same statement). Every write appends its
+//! audit record in its transaction.
+
+use std::collections::HashMap;
 
 use async_trait::async_trait;
 use caseload_domain::{
     Amount, BacktestId, BacktestRecord, EvaluationId, EvaluationRecord, HistorySummary,
     NewBacktest, NewEvaluation, Page, PageRequest, PlanId, RecordId, Timestamp,
 };
+use sqlx::{FromRow as _, Row as _};
 
-use super::{PgStore, audit::append, lock_plan, made_under_key, require_rules};
+use super::{PgStore, audit::append, id_texts, lock_plan, made_under_key, one_of, require_rules};
 use crate::audit::Origin;
 use crate::rows::{BacktestRow, EvaluationRow, missing_evaluation};
 use crate::{EvaluationStore, StoreError, steps};
@@ -135,28 +139,6 @@ impl EvaluationStore for PgStore {
         })
     }
 
-    async fn history_summary(
-        &self,
-        plan: PlanId,
-        rules: RecordId,
-    ) -> Result<HistorySummary, StoreError> {
-        // One statement, so counts and dates come from the same snapshot. Outcome names
-        // sort byte-wise (`COLLATE "C"`), as SQLite sorts them.
-        let mix: Vec<(String, i64, i64, i64)> = sqlx::query_as(
-            "SELECT COALESCE(outcome, 'pending') AS name, COUNT(*), MIN(evaluated_at), \
-             MAX(evaluated_at) FROM evaluations WHERE plan_id = $1 AND rules_id = $2 \
-             GROUP BY 1 ORDER BY 2 DESC, COALESCE(outcome, 'pending') COLLATE \"C\"",
-        )
-        .bind(plan.to_string())
-        .bind(rules.as_str())
-        .fetch_all(&self.pool)
-        .await?;
-        if mix.is_empty() {
-            require_rules(&mut *self.pool.acquire().await?, plan, &rules, false).await?;
-        }
-        Ok(steps::history_summary(mix))
-    }
-
     async fn samples(
         &self,
         plan: PlanId,
@@ -212,22 +194,60 @@ impl EvaluationStore for PgStore {
         row.try_into()
     }
 
-    async fn latest_backtest(
+    async fn history_summaries(
         &self,
         plan: PlanId,
-        rules: RecordId,
-    ) -> Result<Option<BacktestRecord>, StoreError> {
-        let row: Option<BacktestRow> = sqlx::query_as(&format!(
-            "SELECT {BACKTEST_COLUMNS} FROM backtests WHERE plan_id = $1 AND rules_id = $2 \
-             ORDER BY id DESC LIMIT 1"
+        rules: &[RecordId],
+    ) -> Result<HashMap<RecordId, HistorySummary>, StoreError> {
+        if rules.is_empty() {
+            return Ok(HashMap::new());
+        }
+        // One statement, so that the counts and the dates come from one snapshot, and the
+        // criteria are seen to exist in it; each criterion's groups read on
+        // `evaluations_by_rule`.
+        let groups: Vec<steps::OutcomeGroup> = sqlx::query_as(&format!(
+            "SELECT r.id, COALESCE(g.name, 'pending'), COALESCE(g.n, 0), g.first, g.last \
+             FROM rules r LEFT JOIN LATERAL (SELECT COALESCE(e.outcome, 'pending') AS name, \
+             COUNT(*) AS n, MIN(e.evaluated_at) AS first, MAX(e.evaluated_at) AS last \
+             FROM evaluations e WHERE e.plan_id = r.plan_id AND e.rules_id = r.id GROUP BY 1) g \
+             ON true WHERE r.plan_id = $1 AND r.id {}",
+            one_of("$2", rules.len())
         ))
         .bind(plan.to_string())
-        .bind(rules.as_str())
-        .fetch_optional(&self.pool)
+        .bind(id_texts(rules))
+        .fetch_all(&self.pool)
         .await?;
-        if row.is_none() {
-            require_rules(&mut *self.pool.acquire().await?, plan, &rules, false).await?;
+        steps::history_summaries(plan, rules, groups)
+    }
+
+    async fn latest_backtests(
+        &self,
+        plan: PlanId,
+        rules: &[RecordId],
+    ) -> Result<HashMap<RecordId, BacktestRecord>, StoreError> {
+        if rules.is_empty() {
+            return Ok(HashMap::new());
         }
-        row.map(BacktestRecord::try_from).transpose()
+        // Each criterion's latest back-test is its first on `backtests_by_rule`, backwards.
+        let rows = sqlx::query(&format!(
+            "SELECT r.id AS rule, b.* FROM rules r LEFT JOIN LATERAL (SELECT {BACKTEST_COLUMNS} \
+             FROM backtests WHERE plan_id = r.plan_id AND rules_id = r.id \
+             ORDER BY id DESC LIMIT 1) b ON true WHERE r.plan_id = $1 AND r.id {}",
+            one_of("$2", rules.len())
+        ))
+        .bind(plan.to_string())
+        .bind(id_texts(rules))
+        .fetch_all(&self.pool)
+        .await?;
+        let rows = rows
+            .iter()
+            .map(|row| {
+                let rule: String = row.try_get("rule")?;
+                let found: Option<String> = row.try_get("id")?;
+                let latest = found.map(|_| BacktestRow::from_row(row)).transpose()?;
+                Ok((rule, latest))
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        steps::latest_backtests(plan, rules, rows)
     }
 }

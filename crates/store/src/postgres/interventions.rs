@@ -1,19 +1,23 @@
 //! Intervention requests on PostgreSQL: creation under a key-share lock on what they are
 //! about, filtered listing, and status moves serialised across instances by a row lock,
-//! each appended to `intervention_transitions`. Creations and moves append their audit
-//! record in their transaction.
+//! each appended to `intervention_transitions`; the open ones about a page of plans or
+//! records counted in one statement. Creations and moves append their audit record in their
+//! transaction.
+
+use std::collections::HashMap;
 
 use async_trait::async_trait;
 use caseload_domain::{
-    Intervention, InterventionId, InterventionStatus, NewIntervention, Page, PageRequest, PlanId,
-    RecordId, Subject, Timestamp, Transition,
+    ChildKind, Intervention, InterventionId, InterventionStatus, NewIntervention, Page,
+    PageRequest, PlanId, RecordId, Timestamp, Transition,
 };
 use sqlx::PgConnection;
 
-use super::{PgStore, audit::append, lock_plan, made_under_key, plan_exists};
+use super::{PgStore, audit::append, id_texts, lock_plan, made_under_key, one_of, plan_exists};
 use crate::audit::Origin;
 use crate::rows::{
-    InterventionRow, TransitionRow, missing_intervention, missing_plan, missing_record, table,
+    InterventionRow, TransitionRow, kind_name, missing_intervention, missing_plan, missing_record,
+    table,
 };
 use crate::{InterventionFilter, InterventionStore, StatusChange, StoreError, steps};
 
@@ -188,17 +192,45 @@ impl InterventionStore for PgStore {
         Ok((row.try_into()?, transitions))
     }
 
-    async fn open_interventions(&self, plan: PlanId, subject: Subject) -> Result<i64, StoreError> {
-        let count: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM interventions WHERE plan_id = $1 AND subject_kind = $2 \
-             AND ($3::text IS NULL OR subject_id = $3) AND status = $4",
-        )
-        .bind(plan.to_string())
-        .bind(subject.kind_name())
-        .bind(subject.record_id().map(RecordId::as_str))
+    async fn open_plan_interventions(
+        &self,
+        plans: &[PlanId],
+    ) -> Result<HashMap<PlanId, i64>, StoreError> {
+        if plans.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let counted: Vec<(String, i64)> = sqlx::query_as(&format!(
+            "SELECT plan_id, COUNT(*) FROM interventions WHERE plan_id {} \
+             AND subject_kind = 'plan' AND subject_id IS NULL AND status = $2 GROUP BY plan_id",
+            one_of("$1", plans.len())
+        ))
+        .bind(id_texts(plans))
         .bind(InterventionStatus::Open.as_str())
-        .fetch_one(&self.pool)
+        .fetch_all(&self.pool)
         .await?;
-        Ok(count)
+        Ok(steps::counts_of(plans, counted))
+    }
+
+    async fn open_record_interventions(
+        &self,
+        plan: PlanId,
+        kind: ChildKind,
+        records: &[RecordId],
+    ) -> Result<HashMap<RecordId, i64>, StoreError> {
+        if records.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let counted: Vec<(String, i64)> = sqlx::query_as(&format!(
+            "SELECT subject_id, COUNT(*) FROM interventions WHERE plan_id = $1 \
+             AND subject_kind = $2 AND subject_id {} AND status = $4 GROUP BY subject_id",
+            one_of("$3", records.len())
+        ))
+        .bind(plan.to_string())
+        .bind(kind_name(kind))
+        .bind(id_texts(records))
+        .bind(InterventionStatus::Open.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(steps::counts_of(records, counted))
     }
 }

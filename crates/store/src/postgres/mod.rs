@@ -72,7 +72,23 @@ fn merge_sql(mode: WriteMode, column: &str, value: &str) -> String {
     }
 }
 
-/// Whether the plan exists.
+/// The condition that a column is one of `count` ids, bound as the text array `param`. For
+/// one id, `= (param)[1]`: planned once, like the plain comparison of a single read. For more,
+/// `= ANY(param)`, which PostgreSQL plans afresh at every execution (that would double the time
+/// of a read of one, but is little for a page).
+fn one_of(param: &str, count: usize) -> String {
+    if count == 1 {
+        format!("= ({param}::text[])[1]")
+    } else {
+        format!("= ANY({param}::text[])")
+    }
+}
+
+/// Ids as the text array [`one_of`] matches.
+fn id_texts<T: std::fmt::Display>(ids: &[T]) -> Vec<String> {
+    ids.iter().map(T::to_string).collect()
+}
+
 /// What a create under the request key `key` already made in `table`, read with `columns`:
 /// the creation guard (migrations 0008 and 0009). A create run again under the key (its first
 /// response lost, or the key expired) returns that instead of making another.
@@ -96,6 +112,7 @@ where
     .await?)
 }
 
+/// Whether the plan exists.
 async fn plan_exists(conn: &mut PgConnection, id: PlanId) -> Result<bool, StoreError> {
     let found: Option<i32> = sqlx::query_scalar("SELECT 1 FROM plans WHERE id = $1")
         .bind(id.to_string())

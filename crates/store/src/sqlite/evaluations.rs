@@ -1,6 +1,8 @@
 //! Recorded evaluations, their outcomes and back-tests on SQLite. Each write appends its
 //! audit record in its write.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use caseload_domain::{
     Amount, BacktestId, BacktestRecord, EvaluationId, EvaluationRecord, HistorySummary,
@@ -9,7 +11,7 @@ use caseload_domain::{
 use rusqlite::{Connection, OptionalExtension as _, Row, params};
 
 use super::audit::{append, failed};
-use super::{Refusable, SqliteStore, made_under_key, subject_exists};
+use super::{Refusable, SqliteStore, made_under_key, one_of, subject_exists};
 use crate::audit::Origin;
 use crate::rows::{BacktestRow, EvaluationRow, missing_evaluation};
 use crate::{EvaluationStore, StoreError, steps};
@@ -107,26 +109,6 @@ impl EvaluationStore for SqliteStore {
         })
     }
 
-    async fn history_summary(
-        &self,
-        plan: PlanId,
-        rules: RecordId,
-    ) -> Result<HistorySummary, StoreError> {
-        self.require_rule(plan, &rules)?;
-        // One statement, so the counts and the dates come from one snapshot.
-        let groups = self.read(|conn| {
-            conn.prepare_cached(
-                "SELECT coalesce(outcome, 'pending') AS o, count(*) AS n, min(evaluated_at), max(evaluated_at) \
-                 FROM evaluations WHERE plan_id = ?1 AND rules_id = ?2 GROUP BY o ORDER BY n DESC, o",
-            )?
-            .query_map(params![plan.to_string(), rules.as_str()], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()
-        })?;
-        Ok(steps::history_summary(groups))
-    }
-
     async fn samples(
         &self,
         plan: PlanId,
@@ -154,20 +136,72 @@ impl EvaluationStore for SqliteStore {
             .await
     }
 
-    async fn latest_backtest(
+    async fn history_summaries(
         &self,
         plan: PlanId,
-        rules: RecordId,
-    ) -> Result<Option<BacktestRecord>, StoreError> {
-        self.require_rule(plan, &rules)?;
-        let row = self.read(|conn| {
+        rules: &[RecordId],
+    ) -> Result<HashMap<RecordId, HistorySummary>, StoreError> {
+        if rules.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let read = summary_groups(plan, rules);
+        // A page's summaries can read many evaluations: off the caller's thread.
+        let groups = if rules.len() == 1 {
+            self.read(read)?
+        } else {
+            self.read_long(move |conn| Ok(read(conn)?)).await?
+        };
+        steps::history_summaries(plan, rules, groups)
+    }
+
+    async fn latest_backtests(
+        &self,
+        plan: PlanId,
+        rules: &[RecordId],
+    ) -> Result<HashMap<RecordId, BacktestRecord>, StoreError> {
+        if rules.is_empty() {
+            return Ok(HashMap::new());
+        }
+        // Each criterion's latest back-test: its id the first on `backtests_by_rule`,
+        // backwards, then its row by id.
+        let (asked, ids) = one_of("?2", rules);
+        let rows = self.read(|conn| {
             conn.prepare_cached(&format!(
-                "SELECT {BACKTEST_COLUMNS} FROM backtests WHERE plan_id = ?1 AND rules_id = ?2 ORDER BY id DESC LIMIT 1"
+                "WITH latest AS (SELECT r.id AS rule, (SELECT b.id FROM backtests b \
+                 WHERE b.plan_id = r.plan_id AND b.rules_id = r.id ORDER BY b.id DESC LIMIT 1) \
+                 AS backtest FROM rules r WHERE r.plan_id = ?1 AND r.id {asked}) \
+                 SELECT {BACKTEST_COLUMNS}, latest.rule FROM latest \
+                 LEFT JOIN backtests ON backtests.id = latest.backtest"
             ))?
-            .query_row(params![plan.to_string(), rules.as_str()], backtest_row)
-            .optional()
+            .query_map(params![plan.to_string(), ids], |r| {
+                let found: Option<String> = r.get(0)?;
+                Ok((r.get(9)?, found.map(|_| backtest_row(r)).transpose()?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()
         })?;
-        row.map(BacktestRecord::try_from).transpose()
+        steps::latest_backtests(plan, rules, rows)
+    }
+}
+
+/// Reads the [`OutcomeGroup`](steps::OutcomeGroup)s of those of `rules` that the plan has,
+/// in one statement, so that the counts and the dates come from one snapshot, and the
+/// criteria are seen to exist in it.
+fn summary_groups(
+    plan: PlanId,
+    rules: &[RecordId],
+) -> impl FnOnce(&Connection) -> rusqlite::Result<Vec<steps::OutcomeGroup>> + Send + 'static {
+    let (asked, ids) = one_of("?2", rules);
+    move |conn| {
+        conn.prepare_cached(&format!(
+            "SELECT r.id, coalesce(e.outcome, 'pending') AS o, count(e.id), \
+             min(e.evaluated_at), max(e.evaluated_at) \
+             FROM rules r LEFT JOIN evaluations e ON e.plan_id = r.plan_id AND e.rules_id = r.id \
+             WHERE r.plan_id = ?1 AND r.id {asked} GROUP BY r.id, o"
+        ))?
+        .query_map(params![plan.to_string(), ids], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect()
     }
 }
 

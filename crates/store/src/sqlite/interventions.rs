@@ -1,18 +1,20 @@
 //! Intervention requests on SQLite and their lifecycle: create, list, read with their
-//! history of moves, move (optionally at an expected version). Creates and moves append
-//! their audit record in their write.
+//! history of moves, move (optionally at an expected version), count the open ones about a
+//! page of plans or records. Creates and moves append their audit record in their write.
+
+use std::collections::HashMap;
 
 use async_trait::async_trait;
 use caseload_domain::{
-    Intervention, InterventionId, InterventionStatus, NewIntervention, Page, PageRequest, PlanId,
-    RecordId, Subject, Timestamp, Transition,
+    ChildKind, Intervention, InterventionId, InterventionStatus, NewIntervention, Page,
+    PageRequest, PlanId, RecordId, Timestamp, Transition,
 };
 use rusqlite::{Connection, OptionalExtension as _, Row, params};
 
 use super::audit::{append, failed};
-use super::{Refusable, SqliteStore, made_under_key, plan_exists, subject_exists};
+use super::{Refusable, SqliteStore, made_under_key, one_of, plan_exists, subject_exists};
 use crate::audit::Origin;
-use crate::rows::{InterventionRow, TransitionRow, missing_intervention, missing_plan};
+use crate::rows::{InterventionRow, TransitionRow, kind_name, missing_intervention, missing_plan};
 use crate::{InterventionFilter, InterventionStore, StatusChange, StoreError, steps};
 
 pub(crate) const INTERVENTION_COLUMNS: &str = "id, plan_id, subject_kind, subject_id, reason, \
@@ -108,21 +110,48 @@ impl InterventionStore for SqliteStore {
             .await
     }
 
-    async fn open_interventions(&self, plan: PlanId, subject: Subject) -> Result<i64, StoreError> {
-        self.read(|conn| {
-            conn.prepare_cached(
-                "SELECT count(*) FROM interventions WHERE plan_id = ?1 AND subject_kind = ?2 \
-                 AND subject_id IS ?3 AND status = 'open'",
-            )?
-            .query_row(
-                params![
-                    plan.to_string(),
-                    subject.kind_name(),
-                    subject.record_id().map(RecordId::as_str)
-                ],
-                |r| r.get(0),
-            )
-        })
+    async fn open_plan_interventions(
+        &self,
+        plans: &[PlanId],
+    ) -> Result<HashMap<PlanId, i64>, StoreError> {
+        if plans.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let (asked, ids) = one_of("?1", plans);
+        let counted = self.read(|conn| {
+            conn.prepare_cached(&format!(
+                "SELECT plan_id, count(*) FROM interventions WHERE plan_id {asked} \
+                 AND subject_kind = 'plan' AND subject_id IS NULL AND status = 'open' \
+                 GROUP BY plan_id"
+            ))?
+            .query_map([ids], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        Ok(steps::counts_of(plans, counted))
+    }
+
+    async fn open_record_interventions(
+        &self,
+        plan: PlanId,
+        kind: ChildKind,
+        records: &[RecordId],
+    ) -> Result<HashMap<RecordId, i64>, StoreError> {
+        if records.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let (asked, ids) = one_of("?3", records);
+        let counted = self.read(|conn| {
+            conn.prepare_cached(&format!(
+                "SELECT subject_id, count(*) FROM interventions WHERE plan_id = ?1 \
+                 AND subject_kind = ?2 AND subject_id {asked} AND status = 'open' \
+                 GROUP BY subject_id"
+            ))?
+            .query_map(params![plan.to_string(), kind_name(kind), ids], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        Ok(steps::counts_of(records, counted))
     }
 }
 

@@ -257,6 +257,22 @@ fn merge_sql(mode: WriteMode, column: &str, value: &str) -> String {
     }
 }
 
+/// How a page read matches a column against `ids`, bound as the one parameter `param`: the
+/// condition, and the parameter's value. One id is compared with `=`, as cheap as the single
+/// read it is; more are bound as a JSON array of their text and matched with `json_each`.
+fn one_of<T: std::fmt::Display>(param: &str, ids: &[T]) -> (String, String) {
+    match ids {
+        [id] => (format!("= {param}"), id.to_string()),
+        _ => {
+            let texts = ids.iter().map(T::to_string).collect::<Vec<_>>();
+            (
+                format!("IN (SELECT value FROM json_each({param}))"),
+                serde_json::Value::from(texts).to_string(),
+            )
+        }
+    }
+}
+
 pub(crate) fn plan_exists(conn: &Connection, id: PlanId) -> rusqlite::Result<bool> {
     conn.prepare_cached("SELECT 1 FROM plans WHERE id = ?1")?
         .query_row([id.to_string()], |_| Ok(()))
