@@ -78,6 +78,13 @@ pub struct Shown {
     pub statistics: serde_json::Value,
 }
 
+/// A plan as its records' figures rest on: its version, settings and activity generation.
+pub struct PlanBasis {
+    basis: Basis,
+    plan: caseload_domain::Plan,
+    settings: PlanSettings,
+}
+
 /// What one record's figures are computed from: their basis, statistic, window and breakdown.
 type FiguresKey = (Basis, StatisticType, Window, Option<Dimension>);
 
@@ -207,25 +214,36 @@ pub fn statistic_type(record: &ChildRecord) -> Option<StatisticType> {
 }
 
 impl Analyst {
-    /// The figures of `record` at `now` as the record shows them; `None` when its statistic
-    /// type is not one the service computes (its strings are then the client's alone).
+    /// What the figures of `plan`'s records rest on, read once for any number of them.
+    pub async fn basis(&self, db: &dyn Database, plan: PlanId) -> Result<PlanBasis, ServiceError> {
+        let plan = db.plan(plan).await?;
+        let generation = db.activity_generation(plan.id).await?;
+        let settings = stored::plan_settings(&plan)?;
+        Ok(PlanBasis {
+            basis: Basis {
+                plan: plan.id,
+                plan_version: plan.meta.version.get(),
+                generation,
+            },
+            settings,
+            plan,
+        })
+    }
+
+    /// The figures of `record` (a record of the plan `of`) at `now` as the record shows
+    /// them; `None` when its statistic type is not one the service computes (its strings are
+    /// then the client's alone).
     pub async fn figures(
         &self,
         db: &dyn Database,
+        of: &PlanBasis,
         record: &ChildRecord,
         now: Timestamp,
     ) -> Result<Option<Arc<Shown>>, ServiceError> {
         let Some(kind) = statistic_type(record) else {
             return Ok(None);
         };
-        let plan = db.plan(record.plan_id).await?;
-        let generation = db.activity_generation(record.plan_id).await?;
-        let basis = Basis {
-            plan: plan.id,
-            plan_version: plan.meta.version.get(),
-            generation,
-        };
-        let settings = stored::plan_settings(&plan)?;
+        let (plan, basis, settings) = (&of.plan, of.basis, &of.settings);
         let chosen = stored::performance_settings(record)?;
         let window = chosen.window(
             now,
@@ -250,13 +268,13 @@ impl Analyst {
                     .await
                     .map_err(|e| e.copied())?;
                 let projections = self
-                    .projected(db, basis, &settings, now, forecast::DEFAULT_WEEKS)
+                    .projected(db, basis, settings, now, forecast::DEFAULT_WEEKS)
                     .await?;
                 Ok::<_, StoreError>(Arc::new(shown(
                     kind,
                     window,
                     &statistics,
-                    &settings,
+                    settings,
                     &projections,
                 )))
             })
@@ -273,15 +291,10 @@ impl Analyst {
         weeks: u32,
         now: Timestamp,
     ) -> Result<Arc<Projections>, ServiceError> {
-        let plan = db.plan(plan).await?;
-        let generation = db.activity_generation(plan.id).await?;
-        let basis = Basis {
-            plan: plan.id,
-            plan_version: plan.meta.version.get(),
-            generation,
-        };
-        let settings = stored::plan_settings(&plan)?;
-        Ok(self.projected(db, basis, &settings, now, weeks).await?)
+        let of = self.basis(db, plan).await?;
+        Ok(self
+            .projected(db, of.basis, &of.settings, now, weeks)
+            .await?)
     }
 
     /// The plan's loading projections for the next `weeks` as of the current hour.

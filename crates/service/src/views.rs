@@ -9,7 +9,7 @@ use caseload_domain::criterion::CriterionSettings;
 use caseload_domain::plan::PlanSettings;
 use caseload_domain::{
     BacktestRecord, ChildKind, ChildRecord, HistorySummary, Page, PageRequest, Plan, PlanId,
-    RecordId, Subject, Timestamp,
+    RecordId, Timestamp,
 };
 
 use crate::performance::Shown;
@@ -60,14 +60,6 @@ pub enum RecordDetails {
     },
 }
 
-/// The subject an intervention about a record names.
-pub(crate) fn subject_of(kind: ChildKind, id: RecordId) -> Subject {
-    match kind {
-        ChildKind::Rules => Subject::Rules(id),
-        ChildKind::Performance => Subject::Performance(id),
-    }
-}
-
 impl PlanView {
     /// The view of `plan` with `open_interventions` open requests.
     pub fn new(plan: Plan, open_interventions: i64) -> Result<Self, ServiceError> {
@@ -86,18 +78,24 @@ impl Service {
         PlanView::new(plan, open)
     }
 
-    /// A page of the plans `caller` reaches, oldest first.
+    /// A page of the plans `caller` reaches, oldest first: two store reads, however long the
+    /// page.
     pub async fn plans(
         &self,
         caller: &Caller,
         page: PageRequest,
     ) -> Result<Page<PlanView>, ServiceError> {
         let page = self.db.plans(page, &caller.units).await?;
-        let mut items = Vec::with_capacity(page.items.len());
-        for plan in page.items {
-            let open = self.db.open_interventions(plan.id, Subject::Plan).await?;
-            items.push(PlanView::new(plan, open)?);
-        }
+        let ids: Vec<PlanId> = page.items.iter().map(|p| p.id).collect();
+        let open = self.db.open_plan_interventions(&ids).await?;
+        let items = page
+            .items
+            .into_iter()
+            .map(|plan| {
+                let count = open.get(&plan.id).copied().unwrap_or(0);
+                PlanView::new(plan, count)
+            })
+            .collect::<Result<_, _>>()?;
         Ok(Page {
             items,
             next_after: page.next_after,
@@ -115,7 +113,10 @@ impl Service {
         self.record_view(record).await
     }
 
-    /// A page of a plan's records of one kind, in id order, as shown.
+    /// A page of a plan's records of one kind, in id order, as shown: a fixed number of store
+    /// reads however long the page (the records, their open requests and, for criteria, their
+    /// histories and latest back-tests; a Performance record's figures come from the figures
+    /// cache, which reads the plan's timelines once per generation).
     pub async fn records(
         &self,
         kind: ChildKind,
@@ -123,14 +124,71 @@ impl Service {
         page: PageRequest,
     ) -> Result<Page<RecordView>, ServiceError> {
         let page = self.db.records(kind, plan, page).await?;
-        let mut items = Vec::with_capacity(page.items.len());
-        for record in page.items {
-            items.push(self.record_view(record).await?);
-        }
+        let views = self.record_views(kind, plan, page.items).await?;
         Ok(Page {
-            items,
+            items: views,
             next_after: page.next_after,
         })
+    }
+
+    /// `records` (all of `kind` under `plan`) as shown.
+    async fn record_views(
+        &self,
+        kind: ChildKind,
+        plan: PlanId,
+        records: Vec<ChildRecord>,
+    ) -> Result<Vec<RecordView>, ServiceError> {
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<RecordId> = records.iter().map(|r| r.id.clone()).collect();
+        let open = self.db.open_record_interventions(plan, kind, &ids).await?;
+        let (mut histories, mut backtests) = match kind {
+            ChildKind::Rules => (
+                self.db.history_summaries(plan, &ids).await?,
+                self.db.latest_backtests(plan, &ids).await?,
+            ),
+            ChildKind::Performance => Default::default(),
+        };
+        let now = Timestamp::now();
+        // What computed figures rest on, read once for the page, if any record has them.
+        let basis = match kind {
+            ChildKind::Performance
+                if records
+                    .iter()
+                    .any(|r| crate::performance::statistic_type(r).is_some()) =>
+            {
+                Some(self.analyst.basis(self.db.as_ref(), plan).await?)
+            }
+            _ => None,
+        };
+        let mut views = Vec::with_capacity(records.len());
+        for record in records {
+            let details = match kind {
+                ChildKind::Rules => RecordDetails::Rules {
+                    settings: stored::criterion_settings(&record)?,
+                    history: histories.remove(&record.id).unwrap_or_default(),
+                    latest_backtest: backtests.remove(&record.id).map(Box::new),
+                },
+                ChildKind::Performance => RecordDetails::Performance {
+                    settings: stored::performance_settings(&record)?,
+                    figures: match &basis {
+                        Some(basis) => {
+                            self.analyst
+                                .figures(self.db.as_ref(), basis, &record, now)
+                                .await?
+                        }
+                        None => None,
+                    },
+                },
+            };
+            views.push(RecordView {
+                open_interventions: open.get(&record.id).copied().unwrap_or(0),
+                record,
+                details,
+            });
+        }
+        Ok(views)
     }
 
     /// `record` as shown.
@@ -138,35 +196,10 @@ impl Service {
         &self,
         record: ChildRecord,
     ) -> Result<RecordView, ServiceError> {
-        let open = self
-            .db
-            .open_interventions(record.plan_id, subject_of(record.kind, record.id.clone()))
-            .await?;
-        let details = match record.kind {
-            ChildKind::Rules => RecordDetails::Rules {
-                settings: stored::criterion_settings(&record)?,
-                history: self
-                    .db
-                    .history_summary(record.plan_id, record.id.clone())
-                    .await?,
-                latest_backtest: self
-                    .db
-                    .latest_backtest(record.plan_id, record.id.clone())
-                    .await?
-                    .map(Box::new),
-            },
-            ChildKind::Performance => RecordDetails::Performance {
-                settings: stored::performance_settings(&record)?,
-                figures: self
-                    .analyst
-                    .figures(self.db.as_ref(), &record, Timestamp::now())
-                    .await?,
-            },
-        };
-        Ok(RecordView {
-            record,
-            open_interventions: open,
-            details,
-        })
+        let (kind, plan) = (record.kind, record.plan_id);
+        let mut views = self.record_views(kind, plan, vec![record]).await?;
+        views
+            .pop()
+            .ok_or_else(|| ServiceError::Internal("a record's view is missing".to_owned()))
     }
 }

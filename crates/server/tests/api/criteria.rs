@@ -309,3 +309,65 @@ on_both_backends! {
         }
     }
 }
+
+on_both_backends! {
+    async fn each_item_of_a_list_page_is_shown_as_its_own_read_shows_it(app: TestApp) {
+        // Arrange: criteria that differ in recorded cases, outcomes, back-tests and open
+        // requests; performance records computed and not; plans with and without requests.
+        let plan = plan_with_criterion(&app).await;
+        for id in ["r2", "r3"] {
+            let made = app.put(&format!("/customer-case-management/{plan}/rules/{id}"), &json!({
+                "Expression": EXPRESSION, "Parameters": {"limits.auto_refund": 20},
+            })).await;
+            assert!(made.status.is_success(), "{}", made.text);
+        }
+        for (rules, amount, outcome) in [("r1", 10.0, Some("upheld")), ("r1", 90.0, Some("appealed")), ("r1", 30.0, None), ("r3", 5.0, Some("upheld"))] {
+            let mut body = facts(amount, 0);
+            body["Record"] = json!(true);
+            let made = app.post(&format!("/customer-case-management/{plan}/rules/{rules}/evaluations"), &body).await;
+            assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+            if let Some(outcome) = outcome {
+                let id = made.body["EvaluationId"].as_str().expect("id");
+                let attached = app.send(Method::PATCH, &format!("/customer-case-management/{plan}/rules/{rules}/evaluations/{id}"),
+                    Some(&json!({"Outcome": outcome})), &[]).await;
+                assert_eq!(attached.status, StatusCode::OK, "{}", attached.text);
+            }
+        }
+        let tested = app.post(&format!("/customer-case-management/{plan}/rules/r1/backtests"), &json!({"Parameters": {"limits.auto_refund": 100}})).await;
+        assert_eq!(tested.status, StatusCode::CREATED, "{}", tested.text);
+        for path in [format!("/customer-case-management/{plan}/rules/r2/requests"), format!("/customer-case-management/{plan}/rules/r2/requests"), format!("/customer-case-management/{plan}/requests")] {
+            let raised = app.post(&path, &json!({"Reason": "check"})).await;
+            assert_eq!(raised.status, StatusCode::CREATED, "{}", raised.text);
+        }
+        for (id, kind) in [("p1", "backlog"), ("p2", "custom"), ("p3", "throughput")] {
+            let made = app.put(&format!("/customer-case-management/{plan}/performances/{id}"), &json!({"CustomerCaseServiceStatisticType": kind})).await;
+            assert!(made.status.is_success(), "{}", made.text);
+        }
+        app.create_plan(&json!({})).await;
+
+        // Act and assert: every item of each page equals the record's own read.
+        for (list, id_property, path_of) in [
+            (format!("/customer-case-management/{plan}/rules?page_size=100"), "RulesId", format!("/customer-case-management/{plan}/rules/")),
+            (format!("/customer-case-management/{plan}/performances?page_size=100"), "PerformanceId", format!("/customer-case-management/{plan}/performances/")),
+            ("/customer-case-management?page_size=100".to_owned(), "CustomerCaseManagementId", "/customer-case-management/".to_owned()),
+        ] {
+            let page = app.get(&list).await;
+            assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+            let items = page.body["Items"].as_array().expect("items");
+            assert!(items.len() >= 2, "{list}: {}", page.text);
+            for item in items {
+                let id = item[id_property].as_str().expect("id");
+                let own = app.get(&format!("{path_of}{id}")).await;
+                assert_eq!(&own.body, item, "{list}: item {id}");
+            }
+        }
+        let rules = app.get(&format!("/customer-case-management/{plan}/rules?page_size=100")).await;
+        let r1 = &rules.body["Items"][0];
+        assert_eq!((r1["History"]["RecordedCases"].as_i64(), r1["Analysis"]["RulesId"].as_str()), (Some(3), Some("r1")));
+        assert_eq!(rules.body["Items"][1]["OpenInterventions"], 2);
+        let plans = app.get("/customer-case-management?page_size=100").await;
+        let ours = plans.body["Items"].as_array().expect("items").iter()
+            .find(|p| p["CustomerCaseManagementId"] == plan.as_str()).expect("the plan is listed");
+        assert_eq!(ours["OpenInterventions"], 1);
+    }
+}
