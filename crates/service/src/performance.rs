@@ -116,8 +116,7 @@ struct Mirror {
 }
 
 impl Mirror {
-    fn new(generation: u64, covers: Window, cases: Vec<CaseTimeline>) -> Self {
-        let cases: Vec<Arc<CaseTimeline>> = cases.into_iter().map(Arc::new).collect();
+    fn new(generation: u64, covers: Window, cases: Vec<Arc<CaseTimeline>>) -> Self {
         let index = cases
             .iter()
             .enumerate()
@@ -132,11 +131,10 @@ impl Mirror {
     }
 
     /// Takes in timelines changed since its generation, as of `generation`.
-    fn update(&mut self, generation: u64, changed: Vec<CaseTimeline>) {
+    fn update(&mut self, generation: u64, changed: Vec<Arc<CaseTimeline>>) {
         if !changed.is_empty() {
             let mut cases = Vec::clone(&self.cases);
             for case in changed {
-                let case = Arc::new(case);
                 match self.index.get(case.case_id().as_str()) {
                     Some(&i) => cases[i] = case,
                     None if case.matters_for(self.covers) => {
@@ -337,7 +335,7 @@ impl Analyst {
         self.timelines
             .try_get_with((basis, window), async {
                 let cases = db.case_timelines(basis.plan, window).await?;
-                Ok::<_, StoreError>(Arc::new(cases.into_iter().map(Arc::new).collect()))
+                Ok::<_, StoreError>(Arc::new(cases))
             })
             .await
             .map_err(|e| e.copied())

@@ -352,14 +352,14 @@ pub trait CaseEventStore: Send + Sync {
         &self,
         plan: PlanId,
         window: Window,
-    ) -> Result<Vec<CaseTimeline>, StoreError>;
+    ) -> Result<Vec<Arc<CaseTimeline>>, StoreError>;
     /// The timelines of a plan's cases that changed after generation `after`, whether or not
     /// they matter for any window; they include every event stored before the call.
     async fn case_timelines_changed(
         &self,
         plan: PlanId,
         after: u64,
-    ) -> Result<Vec<CaseTimeline>, StoreError>;
+    ) -> Result<Vec<Arc<CaseTimeline>>, StoreError>;
 }
 
 /// An API key as stored: never its secret, only a hash of it.

@@ -1336,7 +1336,11 @@ fn window(from_hours: i64, to_hours: i64) -> Window {
 }
 
 async fn timelines_of(db: &Arc<dyn Database>, plan: PlanId, window: Window) -> Vec<CaseTimeline> {
-    let mut cases = db.case_timelines(plan, window).await.expect("timelines");
+    let mut cases: Vec<CaseTimeline> = (db.case_timelines(plan, window).await)
+        .expect("timelines")
+        .into_iter()
+        .map(Arc::unwrap_or_clone)
+        .collect();
     cases.sort_by(|a, b| a.case_id().as_str().cmp(b.case_id().as_str()));
     cases
 }

@@ -5,6 +5,7 @@
 //! data: not audited).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use caseload_domain::analytics::{CaseTimeline, Window};
@@ -148,7 +149,7 @@ impl CaseEventStore for PgStore {
         &self,
         plan: PlanId,
         window: Window,
-    ) -> Result<Vec<CaseTimeline>, StoreError> {
+    ) -> Result<Vec<Arc<CaseTimeline>>, StoreError> {
         self.fold_timelines(plan).await?;
         let documents: Vec<String> = sqlx::query_scalar(
             "SELECT timeline FROM case_timelines \
@@ -162,14 +163,17 @@ impl CaseEventStore for PgStore {
         .bind(window.end().as_micros())
         .fetch_all(&self.pool)
         .await?;
-        documents.iter().map(|d| timelines::parse(d)).collect()
+        documents
+            .iter()
+            .map(|d| timelines::parse(d).map(Arc::new))
+            .collect()
     }
 
     async fn case_timelines_changed(
         &self,
         plan: PlanId,
         after: u64,
-    ) -> Result<Vec<CaseTimeline>, StoreError> {
+    ) -> Result<Vec<Arc<CaseTimeline>>, StoreError> {
         self.fold_timelines(plan).await?;
         let documents: Vec<String> = sqlx::query_scalar(
             "SELECT timeline FROM case_timelines WHERE plan_id = $1 AND generation > $2",
@@ -178,7 +182,10 @@ impl CaseEventStore for PgStore {
         .bind(after as i64)
         .fetch_all(&self.pool)
         .await?;
-        documents.iter().map(|d| timelines::parse(d)).collect()
+        documents
+            .iter()
+            .map(|d| timelines::parse(d).map(Arc::new))
+            .collect()
     }
 }
 

@@ -2,6 +2,8 @@
 //! background fold advances the case timelines over the stored batches; reads serve the
 //! timelines a window needs.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use caseload_domain::analytics::{CaseTimeline, Window};
 use caseload_domain::events::CaseEvent;
@@ -55,7 +57,7 @@ impl CaseEventStore for SqliteStore {
         &self,
         plan: PlanId,
         window: Window,
-    ) -> Result<Vec<CaseTimeline>, StoreError> {
+    ) -> Result<Vec<Arc<CaseTimeline>>, StoreError> {
         self.fold_timelines(plan).await?;
         self.read_long(move |conn| case_timelines(conn, plan, window))
             .await
@@ -65,7 +67,7 @@ impl CaseEventStore for SqliteStore {
         &self,
         plan: PlanId,
         after: u64,
-    ) -> Result<Vec<CaseTimeline>, StoreError> {
+    ) -> Result<Vec<Arc<CaseTimeline>>, StoreError> {
         self.fold_timelines(plan).await?;
         self.read_long(move |conn| case_timelines_changed(conn, plan, after))
             .await
@@ -285,7 +287,7 @@ pub(crate) fn case_timelines(
     conn: &Connection,
     plan: PlanId,
     window: Window,
-) -> Result<Vec<CaseTimeline>, StoreError> {
+) -> Result<Vec<Arc<CaseTimeline>>, StoreError> {
     if !plan_exists(conn, plan)? {
         return Err(missing_plan(plan));
     }
@@ -350,7 +352,7 @@ pub(crate) fn case_timelines_changed(
     conn: &Connection,
     plan: PlanId,
     after: u64,
-) -> Result<Vec<CaseTimeline>, StoreError> {
+) -> Result<Vec<Arc<CaseTimeline>>, StoreError> {
     let mut select = conn.prepare_cached(
         "SELECT timeline FROM case_timelines WHERE plan_id = ?1 AND generation > ?2",
     )?;
@@ -358,15 +360,17 @@ pub(crate) fn case_timelines_changed(
     parsed_timelines(rows)
 }
 
-/// Reads back the timelines of rows whose first column is a timeline document.
-fn parsed_timelines(mut rows: rusqlite::Rows<'_>) -> Result<Vec<CaseTimeline>, StoreError> {
+/// Reads back the timelines of rows whose first column is a timeline document. Each is
+/// parsed straight into the shared allocation its readers keep (a plan may have hundreds of
+/// thousands, so the list holds pointers and grows by copying those only).
+fn parsed_timelines(mut rows: rusqlite::Rows<'_>) -> Result<Vec<Arc<CaseTimeline>>, StoreError> {
     let mut cases = Vec::new();
     while let Some(row) = rows.next()? {
         let document = row
             .get_ref(0)?
             .as_str()
             .map_err(|e| StoreError::Internal(format!("stored case timeline: {e}")))?;
-        cases.push(timelines::parse(document)?);
+        cases.push(Arc::new(timelines::parse(document)?));
     }
     Ok(cases)
 }
