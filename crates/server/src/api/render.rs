@@ -59,32 +59,33 @@ pub fn record(record: &ChildRecord) -> Map<String, Value> {
     out
 }
 
-/// An intervention request as a JSON object.
+/// An intervention request as a JSON object: its wire type is the documented schema.
 pub fn intervention(item: &Intervention) -> Map<String, Value> {
-    let mut out = Map::new();
     let request = &item.request;
-    out.insert("InterventionId".into(), item.id.to_string().into());
-    out.insert(
-        "CustomerCaseManagementId".into(),
-        request.plan_id.to_string().into(),
-    );
-    out.insert("SubjectType".into(), request.subject.kind_name().into());
-    if let Subject::Rules(id) | Subject::Performance(id) = &request.subject {
-        out.insert("SubjectId".into(), id.as_str().into());
-    }
-    if let Some(reason) = &request.reason {
-        out.insert("Reason".into(), reason.as_str().into());
-    }
-    if let Some(action) = &request.requested_action {
-        out.insert("RequestedAction".into(), action.as_str().into());
-    }
     let mut details = Map::new();
     put_fields(&mut details, &request.details);
-    out.insert("Details".into(), Value::Object(details));
-    out.insert("Requester".into(), request.requester.as_str().into());
-    out.insert("Status".into(), item.status.as_str().into());
-    put_meta(&mut out, &item.meta);
-    out
+    let shown = InterventionRequest {
+        intervention_id: item.id.to_string(),
+        customer_case_management_id: request.plan_id.to_string(),
+        subject_type: request.subject.kind_name().to_owned(),
+        subject_id: match &request.subject {
+            Subject::Rules(id) | Subject::Performance(id) => Some(id.as_str().to_owned()),
+            Subject::Plan => None,
+        },
+        reason: request.reason.clone(),
+        requested_action: request.requested_action.clone(),
+        details,
+        requester: request.requester.clone(),
+        status: item.status.as_str().to_owned(),
+        version: item.meta.version.get(),
+        created_at: item.meta.created_at.to_rfc3339(),
+        updated_at: item.meta.updated_at.to_rfc3339(),
+    };
+    match serde_json::to_value(shown) {
+        Ok(Value::Object(map)) => map,
+        // Not reached: a struct of strings, numbers and a map serialises to an object.
+        _ => Map::new(),
+    }
 }
 
 /// A page of items as `{"Items": [...], "NextPageToken": "..."}`.
@@ -420,7 +421,8 @@ pub struct InterventionRef {
 }
 
 /// A manual intervention request (REST facade).
-#[allow(dead_code)]
+// What the facade's request routes return is serialised from this struct, which is also its
+// schema in the document.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct InterventionRequest {
@@ -432,15 +434,17 @@ pub struct InterventionRequest {
     #[schema(read_only)]
     subject_type: String,
     /// The rule or performance id, when the subject is one.
-    #[schema(read_only)]
-    #[serde(skip_serializing_if = "is_absent")]
-    subject_id: String,
+    #[schema(read_only, value_type = String)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subject_id: Option<String>,
     /// Why intervention is needed.
-    #[serde(skip_serializing_if = "is_absent")]
-    reason: String,
+    #[schema(value_type = String)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
     /// What the requester wants done.
-    #[serde(skip_serializing_if = "is_absent")]
-    requested_action: String,
+    #[schema(value_type = String)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    requested_action: Option<String>,
     /// BIAN properties of the subject that the request is about.
     #[schema(value_type = Object)]
     details: Map<String, Value>,
@@ -452,15 +456,12 @@ pub struct InterventionRequest {
     status: String,
     /// Extension: the record's version (also its `ETag`); 1 when created.
     #[schema(read_only)]
-    #[serde(skip_serializing_if = "is_absent")]
     version: i64,
     /// Extension: when the record was created (RFC 3339, UTC).
     #[schema(read_only, format = DateTime)]
-    #[serde(skip_serializing_if = "is_absent")]
     created_at: String,
     /// Extension: when the record last changed (RFC 3339, UTC).
     #[schema(read_only, format = DateTime)]
-    #[serde(skip_serializing_if = "is_absent")]
     updated_at: String,
 }
 
