@@ -78,7 +78,7 @@ pub use statistics::{
     BacklogAging, Breakdown, BreakdownValue, CaseCounts, CurrencyNet, Durations, EffortPerCase,
     PriorityAttainment, ProfitLoss, ServiceLevels, Statistics, TeamUtilization, Trend, Utilization,
 };
-pub use timeline::{CaseTimeline, fold_cases, plan_priority};
+pub use timeline::{CaseTimeline, Pause, Pauses, fold_cases, plan_priority};
 pub use window::{Dimension, Window, WindowError};
 
 #[cfg(test)]
