@@ -146,7 +146,7 @@ impl PerformanceSettings {
         plan_period: Option<&str>,
         time_zone: &TimeZone,
     ) -> Window {
-        let now = ceil_minute(now);
+        let now = rounded_now(now);
         let days_before = |end: Timestamp, days: i64| {
             Timestamp::from_micros(end.as_micros().saturating_sub(days * MICROS_PER_DAY))
         };
@@ -170,8 +170,9 @@ impl PerformanceSettings {
     }
 }
 
-/// `now`, rounded up to the next whole minute (unchanged when already whole).
-fn ceil_minute(now: Timestamp) -> Timestamp {
+/// `now` as the figures and the SLA clocks read it: rounded up to the next whole minute
+/// (unchanged when already whole), so every request within a minute sees the same.
+pub fn rounded_now(now: Timestamp) -> Timestamp {
     let micros = now.as_micros();
     let rest = micros.rem_euclid(MICROS_PER_MINUTE);
     if rest == 0 {
