@@ -19,7 +19,7 @@
 //! the same test as "elapsed working time at most the target", except when the clock stops
 //! in the closed hours just after the due instant (the elapsed time is then exactly the
 //! target, but the customer waited past the promised instant): that is `missed`. The
-//! statistics count met and missed targets with the same test ([`on_time`]).
+//! statistics count met and missed targets with the same test (`on_time`).
 //!
 //! **Two steps.** [`CaseClocks::of`] works out what does not depend on now — the stop, the
 //! pauses, the due and at-risk instants given the pauses so far — once per change of the
