@@ -202,6 +202,7 @@ fn label_of(case: &CaseTimeline, dimension: Dimension) -> &str {
         Dimension::Category => case.category(),
         Dimension::Team => case.team(),
         Dimension::Channel => case.channel(),
+        Dimension::Agent => case.agent(),
         Dimension::Priority => return plan_priority(case.priority()).as_str(),
     };
     label.map_or(UNSPECIFIED, Label::as_str)

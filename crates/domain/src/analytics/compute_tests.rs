@@ -212,3 +212,110 @@ fn effort_per_case_is_over_resolved_cases_that_reported_effort() {
         (Some(30.0), Some(20.0), Some(60.0))
     );
 }
+
+#[test]
+fn figures_broken_down_by_agent_are_each_agents_own() {
+    // Normal priority (4 h / 16 h) on the default calendar, Monday 2026-06-08 09:00–17:00.
+    let mut events = Vec::new();
+    // ana: answered after 1 h, resolved after 4 h, 30 min of effort: both targets met.
+    events.extend(case(
+        "A-1",
+        "2026-06-08T09:00:00Z",
+        Some("2026-06-08T10:00:00Z"),
+        "2026-06-08T13:00:00Z",
+    ));
+    events.push(
+        event("A-1", Assigned, "2026-06-08T09:05:00Z")
+            .agent("ana")
+            .effort(30.0),
+    );
+    // ana: answered after 6 h (first response missed), resolved Tuesday 12:00 after
+    // 8 + 3 = 11 h, 90 min of effort.
+    events.extend(case(
+        "A-2",
+        "2026-06-08T09:00:00Z",
+        Some("2026-06-08T15:00:00Z"),
+        "2026-06-09T12:00:00Z",
+    ));
+    events.push(
+        event("A-2", Assigned, "2026-06-08T09:05:00Z")
+            .agent("ana")
+            .effort(90.0),
+    );
+    // Handed from ana to ben (the latest agent counts): answered after 30 min, waiting on
+    // the customer from Monday 10:00 to Tuesday 10:00 (7 h + 1 h paused), resolved Tuesday
+    // 14:00: 8 h + 5 h - 8 h = 5 h; 45 min of effort.
+    events.extend(case(
+        "B-1",
+        "2026-06-08T09:00:00Z",
+        Some("2026-06-08T09:30:00Z"),
+        "2026-06-09T14:00:00Z",
+    ));
+    events.push(event("B-1", Assigned, "2026-06-08T09:05:00Z").agent("ana"));
+    events.push(event("B-1", WaitingOnCustomer, "2026-06-08T10:00:00Z").agent("ben"));
+    events.push(event("B-1", CustomerReplied, "2026-06-09T10:00:00Z").effort(45.0));
+    // No agent: resolved after 2 h without a first response (the resolution answered).
+    events.extend(case(
+        "C-1",
+        "2026-06-08T09:00:00Z",
+        None,
+        "2026-06-08T11:00:00Z",
+    ));
+
+    let by_agent = |kind| {
+        let s = week_stats(kind, &events, Some(Dimension::Agent));
+        let b = s.breakdown.expect("a breakdown");
+        assert_eq!(b.dimension, Dimension::Agent);
+        let mut values: Vec<(String, u64, Option<f64>)> = (b.values.into_iter())
+            .map(|v| (v.value, v.population, v.headline))
+            .collect();
+        values.sort_by(|a, b| a.0.cmp(&b.0));
+        values
+    };
+    let row = |agent: &str, population: u64, headline: Option<f64>| {
+        (agent.to_owned(), population, headline)
+    };
+    assert_eq!(
+        by_agent(StatisticType::Throughput),
+        [
+            row("ana", 2, Some(2.0)),
+            row("ben", 1, Some(1.0)),
+            row(UNSPECIFIED, 1, Some(1.0))
+        ]
+    );
+    // p50 by nearest rank: ana's [1, 6] h is 1 h.
+    assert_eq!(
+        by_agent(StatisticType::FirstResponseTime),
+        [
+            row("ana", 2, Some(1.0)),
+            row("ben", 1, Some(0.5)),
+            row(UNSPECIFIED, 1, Some(2.0))
+        ]
+    );
+    // ana's [4, 11] h is 4 h; ben's 5 h excludes the 8 h paused.
+    assert_eq!(
+        by_agent(StatisticType::ResolutionTime),
+        [
+            row("ana", 2, Some(4.0)),
+            row("ben", 1, Some(5.0)),
+            row(UNSPECIFIED, 1, Some(2.0))
+        ]
+    );
+    assert_eq!(
+        by_agent(StatisticType::SlaAttainment),
+        [
+            row("ana", 2, Some(0.5)),
+            row("ben", 1, Some(1.0)),
+            row(UNSPECIFIED, 1, Some(1.0))
+        ]
+    );
+    // Mean minutes of the resolved cases that reported effort: ana (30 + 90) / 2.
+    assert_eq!(
+        by_agent(StatisticType::EffortPerCase),
+        [
+            row("ana", 2, Some(60.0)),
+            row("ben", 1, Some(45.0)),
+            row(UNSPECIFIED, 0, None)
+        ]
+    );
+}

@@ -20,6 +20,10 @@
 //!    `CustomerCaseResourceUtilization`. [`Statistics`] itself serialises (PascalCase) as the
 //!    typed extension property `Statistics`.
 //!
+//! Beside the statistics, [`CaseClocks::of`] gives one case's SLA clocks (first response and
+//! resolution: due instant, state, business hours elapsed and paused) for case lists; the
+//! statistics time cases with the same clocks.
+//!
 //! Definitions shared by every statistic, so the figures agree with one another:
 //!
 //! - A case **opens** at its earliest `opened` event, or at its earliest event of any type
@@ -30,9 +34,17 @@
 //!   half-open).
 //! - A case counts as **resolved in a window** when its last resolution falls in it; the
 //!   durations, service levels, rates and effort per case are over those cases.
-//! - **Durations** are business hours of the plan's calendar (the default calendar when the
-//!   plan has none) from opening to the first `first_response` (or to the resolution when no
-//!   first response was reported: the resolution answered the customer) and to resolution.
+//! - **Durations** are the case's SLA clocks ([`CaseClocks`]): business hours of the plan's
+//!   calendar (the default calendar when the plan has none) from opening to the first
+//!   `first_response` (or, when none was reported, to the first resolution or closing: it
+//!   answered the customer) and to resolution. The resolution clock stands still while the
+//!   bank waits on the customer (from a `waiting_on_customer` to the next `customer_replied`,
+//!   or to the resolution when the customer never replied), so resolution times exclude that
+//!   paused working time; the first-response clock never stops.
+//! - A case **meets** a target when its clock stopped at or before its due instant: the
+//!   target in working time from the opening, plus the working time paused before it. That
+//!   is the elapsed time being at most the target, except for a clock stopped in the closed
+//!   hours just after a due instant that fell on a closing, which missed it.
 //! - **Effort and money** count in the window in which their event occurred; effort is
 //!   credited to the event's team, or to the case's team when the event names none.
 //! - **Percentiles** are exact, by the nearest-rank method: p90 is the smallest value with at
@@ -53,6 +65,7 @@
 
 mod advice;
 mod booking;
+mod clocks;
 mod compute;
 mod distribution;
 mod kind;
@@ -68,17 +81,19 @@ mod workclock;
 
 pub use advice::{TARGET_UTILIZATION, UNDERUSED_UTILIZATION, interpretation, recommendation};
 pub use booking::Booking;
+pub use clocks::{CaseClockReadings, CaseClocks, ClockReading, ClockState, SlaClock};
 pub use compute::{UNSPECIFIED, compute};
 pub use kind::StatisticType;
 pub use readable::{headline, headline_value, readable_statistics, readable_utilization};
 pub use settings::{
     DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, PerformanceSettings, PerformanceSettingsError, period,
+    rounded_now,
 };
 pub use statistics::{
     BacklogAging, Breakdown, BreakdownValue, CaseCounts, CurrencyNet, Durations, EffortPerCase,
     PriorityAttainment, ProfitLoss, ServiceLevels, Statistics, TeamUtilization, Trend, Utilization,
 };
-pub use timeline::{CaseTimeline, fold_cases, plan_priority};
+pub use timeline::{CaseTimeline, Pause, Pauses, fold_cases, plan_priority};
 pub use window::{Dimension, Window, WindowError};
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! What a Performance record asks to be computed over: the extension properties
-//! `WindowStart`, `WindowEnd` (RFC 3339) and `Breakdown` (`Category`, `Priority`, `Team` or
-//! `Channel`), and how the window is settled when they are not all given.
+//! `WindowStart`, `WindowEnd` (RFC 3339) and `Breakdown` (`Category`, `Priority`, `Team`,
+//! `Channel` or `Agent`), and how the window is settled when they are not all given.
 //!
 //! The window in force, given the time of the request `now`:
 //!
@@ -31,6 +31,9 @@ pub const DEFAULT_WINDOW_DAYS: u32 = 30;
 /// The longest window accepted, in days (about ten years): the cost of a computation grows
 /// with the cases in the window, and its business-hours index with its length.
 pub const MAX_WINDOW_DAYS: i64 = 3_660;
+
+/// What a `Breakdown` that names no dimension is told.
+const BREAKDOWNS: &str = "must be one of Category, Priority, Team, Channel, Agent";
 
 /// A Performance record's computation settings. Once built, they are valid.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -88,18 +91,11 @@ impl PerformanceSettings {
         let breakdown = match body.get("Breakdown") {
             None => self.breakdown,
             Some(Json::Null) => None,
-            Some(Json::String(text)) => Some(Dimension::parse(text).ok_or_else(|| {
-                PerformanceSettingsError::new(
-                    "Breakdown",
-                    "must be one of Category, Priority, Team, Channel",
-                )
-            })?),
-            Some(_) => {
-                return Err(PerformanceSettingsError::new(
-                    "Breakdown",
-                    "must be one of Category, Priority, Team, Channel",
-                ));
-            }
+            Some(Json::String(text)) => Some(
+                Dimension::parse(text)
+                    .ok_or_else(|| PerformanceSettingsError::new("Breakdown", BREAKDOWNS))?,
+            ),
+            Some(_) => return Err(PerformanceSettingsError::new("Breakdown", BREAKDOWNS)),
         };
         let next = Self {
             window_start: instant("WindowStart", self.window_start)?,
@@ -146,7 +142,7 @@ impl PerformanceSettings {
         plan_period: Option<&str>,
         time_zone: &TimeZone,
     ) -> Window {
-        let now = ceil_minute(now);
+        let now = rounded_now(now);
         let days_before = |end: Timestamp, days: i64| {
             Timestamp::from_micros(end.as_micros().saturating_sub(days * MICROS_PER_DAY))
         };
@@ -170,8 +166,9 @@ impl PerformanceSettings {
     }
 }
 
-/// `now`, rounded up to the next whole minute (unchanged when already whole).
-fn ceil_minute(now: Timestamp) -> Timestamp {
+/// `now` as the figures and the SLA clocks read it: rounded up to the next whole minute
+/// (unchanged when already whole), so every request within a minute sees the same.
+pub fn rounded_now(now: Timestamp) -> Timestamp {
     let micros = now.as_micros();
     let rest = micros.rem_euclid(MICROS_PER_MINUTE);
     if rest == 0 {
@@ -258,12 +255,25 @@ mod tests {
     }
 
     #[test]
+    fn a_breakdown_by_agent_is_accepted_and_an_unknown_one_lists_the_choices() {
+        let s = settings(json!({"Breakdown": "agent"})).expect("valid");
+        assert_eq!(s.breakdown, Some(Dimension::Agent));
+        assert_eq!(
+            settings(json!({"Breakdown": "Customer"})),
+            Err(
+                "property 'Breakdown': must be one of Category, Priority, Team, Channel, Agent"
+                    .into()
+            )
+        );
+    }
+
+    #[test]
     fn bad_settings_name_the_property() {
         for (body, property) in [
             (json!({"WindowStart": "yesterday"}), "WindowStart"),
             (json!({"WindowStart": 5}), "WindowStart"),
             (json!({"WindowEnd": "2026-06-01"}), "WindowEnd"),
-            (json!({"Breakdown": "Agent"}), "Breakdown"),
+            (json!({"Breakdown": "Customer"}), "Breakdown"),
             (json!({"Breakdown": ["Team"]}), "Breakdown"),
             (
                 json!({"WindowStart": "1990-01-01T00:00:00Z", "WindowEnd": "2026-01-01T00:00:00Z"}),

@@ -1,7 +1,9 @@
 //! One window's figures, accumulated case by case (the engine under `compute`).
 //!
 //! [`Facts::of`] says what one case contributes to a window — computing business hours only
-//! for cases resolved in it, and only when asked — and [`Tally`] adds facts and bookings up.
+//! for cases resolved in it, and only when asked, with the case's SLA clocks (see
+//! `clocks.rs`: paused time excluded, met when stopped by the due instant) — and [`Tally`]
+//! adds facts and bookings up.
 //! Nothing is allocated per case: a tally keeps one vector per distribution and maps keyed
 //! by labels borrowed from the timelines.
 
@@ -9,6 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use rust_decimal::Decimal;
 
+use super::clocks::{elapsed_micros, hours_to_micros, on_time};
 use super::distribution::{durations, effort};
 use super::statistics::{
     BacklogAging, CaseCounts, CurrencyNet, PriorityAttainment, ProfitLoss, ServiceLevels,
@@ -19,7 +22,6 @@ use super::{Booking, CaseTimeline, StatisticType, Window, plan_priority};
 use crate::plan::{Priority, ServiceLevelTarget, Team};
 use crate::record::Timestamp;
 
-const MICROS_PER_HOUR: f64 = 3_600_000_000.0;
 const MICROS_PER_DAY: i64 = 86_400_000_000;
 
 /// A priority's target, with its limits in microseconds for exact comparison.
@@ -32,12 +34,10 @@ pub(super) struct Target<'a> {
 
 impl<'a> Target<'a> {
     pub fn new(target: &'a ServiceLevelTarget) -> Self {
-        // Targets are at most 87,600 h, so the products fit an i64 with room to spare.
-        let micros = |hours: f64| (hours * MICROS_PER_HOUR).round() as i64;
         Self {
             target,
-            first_response: micros(target.first_response_hours()),
-            resolution: micros(target.resolution_hours()),
+            first_response: hours_to_micros(target.first_response_hours()),
+            resolution: hours_to_micros(target.resolution_hours()),
         }
     }
 }
@@ -79,8 +79,8 @@ pub(super) struct Facts {
 #[derive(Debug, Clone, Copy)]
 struct Resolution {
     priority: Priority,
-    /// Business microseconds to first response and to resolution, when durations are needed.
-    durations: Option<(i64, i64)>,
+    /// Its clocks, when durations are needed.
+    durations: Option<Durations>,
     effort_minutes: Option<f64>,
     ever_reopened: bool,
     ever_appealed: bool,
@@ -113,13 +113,13 @@ impl Facts {
             open_at_start: case.is_open_at(window.start()),
             backlog_age: case.is_open_at(window.end()).then(|| age(window.end())),
             resolution: resolved_at.map(|resolved_at| {
-                let working = |end: Timestamp| ctx.clock.between(opened_at, end);
-                let first_response = case.first_response_at().unwrap_or(resolved_at);
+                let priority = plan_priority(case.priority());
                 Resolution {
-                    priority: plan_priority(case.priority()),
-                    durations: ctx
-                        .durations
-                        .then(|| (working(first_response), working(resolved_at))),
+                    priority,
+                    durations: ctx.durations.then(|| {
+                        let target = ctx.targets[priority as usize];
+                        Durations::of(case, resolved_at, target, ctx.clock)
+                    }),
                     effort_minutes: case.effort_minutes(),
                     ever_reopened: case.reopened() > 0,
                     ever_appealed: case.appealed() > 0,
@@ -137,6 +137,51 @@ impl Facts {
             || self.appealed
             || self.open_at_start
             || self.backlog_age.is_some())
+    }
+}
+
+/// A resolved case's clocks: business microseconds to first response and to resolution
+/// (paused time excluded), and whether each stopped by its due instant (when its priority
+/// has a target).
+#[derive(Debug, Clone, Copy)]
+struct Durations {
+    first_response: i64,
+    resolution: i64,
+    first_response_met: bool,
+    resolution_met: bool,
+}
+
+impl Durations {
+    fn of(
+        case: &CaseTimeline,
+        resolved_at: Timestamp,
+        target: Option<Target<'_>>,
+        clock: &WorkClock<'_>,
+    ) -> Self {
+        let opened_at = case.opened_at();
+        let answered_at = case.answered_at().unwrap_or(resolved_at);
+        let first_response = clock.between(opened_at, answered_at);
+        let resolution = elapsed_micros(clock, opened_at, resolved_at, case.pauses());
+        let none = std::iter::empty();
+        Self {
+            first_response,
+            resolution,
+            first_response_met: target.is_some_and(|t| {
+                let limit = t.first_response;
+                on_time(clock, opened_at, answered_at, first_response, limit, none)
+            }),
+            resolution_met: target.is_some_and(|t| {
+                let limit = t.resolution;
+                on_time(
+                    clock,
+                    opened_at,
+                    resolved_at,
+                    resolution,
+                    limit,
+                    case.pauses(),
+                )
+            }),
+        }
     }
 }
 
@@ -193,15 +238,14 @@ impl<'a> Tally<'a> {
         if let Some(minutes) = r.effort_minutes {
             self.effort.push(minutes);
         }
-        let Some((first_response, resolution)) = r.durations else {
+        let Some(d) = r.durations else {
             return;
         };
-        self.first_response.push(first_response);
-        self.resolution.push(resolution);
+        self.first_response.push(d.first_response);
+        self.resolution.push(d.resolution);
         match ctx.targets[r.priority as usize] {
-            Some(t) => {
-                let fr = first_response <= t.first_response;
-                let res = resolution <= t.resolution;
+            Some(_) => {
+                let (fr, res) = (d.first_response_met, d.resolution_met);
                 let s = &mut self.sla[r.priority as usize];
                 s.cases += 1;
                 s.first_response_met += u64::from(fr);

@@ -60,6 +60,12 @@ pub(super) trait With: Sized {
         e
     }
 
+    fn agent(self, text: &str) -> CaseEvent {
+        let mut e = self.event();
+        e.agent = Some(Label::parse("Agent", text).unwrap());
+        e
+    }
+
     fn outcome(self, text: &str) -> CaseEvent {
         let mut e = self.event();
         e.outcome = Some(Label::parse("Outcome", text).unwrap());

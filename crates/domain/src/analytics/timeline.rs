@@ -14,9 +14,11 @@
 //! - lifecycle marks: every `reopened`, `resolved`, `closed` and `appealed`, sorted by instant
 //!   and then by the lifecycle order of [`EventType`] (so a `reopened` and a `resolved` at the
 //!   same instant leave the case resolved), which answers "was it open at instant t";
-//! - labels: the **latest** category, priority, team and outcome (a case is re-categorised,
-//!   escalated, handed over, and its last outcome is its outcome) and the **first** channel
-//!   (how it reached the bank); ties at one instant go to the greater value;
+//! - pause marks: every `waiting_on_customer` and `customer_replied`, sorted the same way,
+//!   from which [`CaseTimeline::pauses`] works out when the resolution clock stood still;
+//! - labels: the **latest** category, priority, team, agent and outcome (a case is
+//!   re-categorised, escalated, handed over, and its last outcome is its outcome) and the
+//!   **first** channel (how it reached the bank); ties at one instant go to the greater value;
 //! - bookings: each event that reported effort or an amount, with its instant and team, so
 //!   that effort and money fall in the window in which they were booked.
 //!
@@ -90,6 +92,8 @@ pub struct CaseTimeline {
     resolved_at: Option<Timestamp>,
     closed_at: Option<Timestamp>,
     marks: Vec<(Timestamp, EventType)>,
+    /// Every `waiting_on_customer` and `customer_replied`, sorted like `marks`.
+    pause_marks: Vec<(Timestamp, EventType)>,
     // Kept beside the marks so that scans of many cases rarely need to read them: most cases
     // are never reopened or appealed.
     /// Whether the marks leave the case open.
@@ -104,6 +108,7 @@ pub struct CaseTimeline {
     priority: Option<Seen<EventPriority>>,
     channel: Option<Seen<Label>>,
     team: Option<Seen<Label>>,
+    agent: Option<Seen<Label>>,
     outcome: Option<Seen<Label>>,
 }
 
@@ -119,6 +124,7 @@ impl CaseTimeline {
             resolved_at: None,
             closed_at: None,
             marks: Vec::new(),
+            pause_marks: Vec::new(),
             open: true,
             reopens: 0,
             appeals: 0,
@@ -128,6 +134,7 @@ impl CaseTimeline {
             priority: None,
             channel: None,
             team: None,
+            agent: None,
             outcome: None,
         };
         timeline.apply(event);
@@ -163,6 +170,9 @@ impl CaseTimeline {
             EventType::Closed => self.closed_at = latest(self.closed_at),
             EventType::Reopened => self.reopens += 1,
             EventType::Appealed => self.appeals += 1,
+            EventType::WaitingOnCustomer | EventType::CustomerReplied => {
+                insert_sorted(&mut self.pause_marks, (at, event.event_type));
+            }
             EventType::Assigned | EventType::Escalated => {}
         }
         if matches!(event.event_type, EventType::Resolved | EventType::Closed) {
@@ -172,15 +182,14 @@ impl CaseTimeline {
             event.event_type,
             EventType::Reopened | EventType::Resolved | EventType::Closed | EventType::Appealed
         ) {
-            let mark = (at, event.event_type);
-            let i = self.marks.partition_point(|m| *m <= mark);
-            self.marks.insert(i, mark);
+            insert_sorted(&mut self.marks, (at, event.event_type));
             self.open = self.open_after(|_| true);
         }
         keep(&mut self.category, at, event.category.as_ref(), LATEST);
         keep(&mut self.priority, at, event.priority.as_ref(), LATEST);
         keep(&mut self.channel, at, event.channel.as_ref(), EARLIEST);
         keep(&mut self.team, at, event.team.as_ref(), LATEST);
+        keep(&mut self.agent, at, event.agent.as_ref(), LATEST);
         keep(&mut self.outcome, at, event.outcome.as_ref(), LATEST);
         if event.effort_minutes.is_some() || event.amount.is_some() {
             let booking = Booking {
@@ -295,6 +304,48 @@ impl CaseTimeline {
             .unwrap_or(true)
     }
 
+    /// The stretches during which the bank waited on the customer, in order: each from a
+    /// `waiting_on_customer` that found the case open and not already waiting, to the next
+    /// `customer_replied`, `resolved` or `closed` (`None`: still waiting). A `reopened` also
+    /// ends a wait (the case came back to the bank). Later waits while waiting and replies
+    /// while not waiting change nothing; at one instant, lifecycle marks come first, then
+    /// waits, then replies, so a wait and a reply at one instant leave the clock running.
+    /// The stretches may begin before the opening; the clocks clip them.
+    pub fn pauses(&self) -> Pauses<'_> {
+        Pauses {
+            // Without pause marks there is nothing to walk (most cases).
+            lifecycle: if self.pause_marks.is_empty() {
+                &[]
+            } else {
+                &self.marks
+            },
+            pause_marks: &self.pause_marks,
+            open: true,
+            waiting_since: None,
+        }
+    }
+
+    /// When the customer got a first answer: the first `first_response`, or, when none was
+    /// reported, the first resolution or closing (it answered the customer). Where the
+    /// first-response clock stops.
+    pub fn answered_at(&self) -> Option<Timestamp> {
+        self.first_response_at.or(self.first_end_at)
+    }
+
+    /// Where the resolution clock stops: at the last resolution once the case is no longer
+    /// open (a reopened case runs until it is resolved again), or at the last closing when
+    /// it ended without one. `None` while the case is open.
+    pub fn resolution_stopped_at(&self) -> Option<Timestamp> {
+        (!self.open)
+            .then(|| self.resolved_at.or(self.closed_at))
+            .flatten()
+    }
+
+    /// Whether the case was reported waiting on the customer at all.
+    pub fn was_paused(&self) -> bool {
+        !self.pause_marks.is_empty()
+    }
+
     /// Whether the case can change any statistic of `window` (or of the previous window,
     /// used for the trend). [`compute`](super::compute) gives the same result when only
     /// these cases are passed, so a store can select them with an index:
@@ -322,6 +373,11 @@ impl CaseTimeline {
     /// The latest team reported.
     pub fn team(&self) -> Option<&Label> {
         self.team.as_ref().map(|s| &s.value)
+    }
+
+    /// The latest agent reported.
+    pub fn agent(&self) -> Option<&Label> {
+        self.agent.as_ref().map(|s| &s.value)
     }
 
     /// The latest outcome reported.
@@ -352,6 +408,86 @@ impl CaseTimeline {
             *net = net.saturating_add(amount.value);
         }
         nets
+    }
+}
+
+/// Inserts `mark` after the equal ones, keeping `marks` sorted.
+fn insert_sorted(marks: &mut Vec<(Timestamp, EventType)>, mark: (Timestamp, EventType)) {
+    let i = marks.partition_point(|m| *m <= mark);
+    marks.insert(i, mark);
+}
+
+/// One stretch of waiting on the customer: from `from` until `to` (`None`: still waiting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pause {
+    /// When the bank began to wait.
+    pub from: Timestamp,
+    /// When the wait ended (a reply, a resolution, a closing or a reopening), if it has.
+    pub to: Option<Timestamp>,
+}
+
+/// The stretches of waiting of one case, in order; see [`CaseTimeline::pauses`]. Walks the
+/// lifecycle and pause marks together, without allocating.
+#[derive(Debug, Clone)]
+pub struct Pauses<'a> {
+    lifecycle: &'a [(Timestamp, EventType)],
+    pause_marks: &'a [(Timestamp, EventType)],
+    open: bool,
+    waiting_since: Option<Timestamp>,
+}
+
+impl Iterator for Pauses<'_> {
+    type Item = Pause;
+
+    fn next(&mut self) -> Option<Pause> {
+        loop {
+            // The earlier mark of the two lists; lifecycle marks first at one instant.
+            if self.pause_marks.is_empty() && self.waiting_since.is_none() {
+                // No wait can begin any more.
+                return None;
+            }
+            let take_lifecycle = match (self.lifecycle.first(), self.pause_marks.first()) {
+                (None, None) => {
+                    return self
+                        .waiting_since
+                        .take()
+                        .map(|from| Pause { from, to: None });
+                }
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (Some(l), Some(p)) => l.0 <= p.0,
+            };
+            let (at, kind) = if take_lifecycle {
+                let (mark, rest) = self.lifecycle.split_first()?;
+                self.lifecycle = rest;
+                *mark
+            } else {
+                let (mark, rest) = self.pause_marks.split_first()?;
+                self.pause_marks = rest;
+                *mark
+            };
+            let ends = match kind {
+                EventType::Reopened => {
+                    self.open = true;
+                    true
+                }
+                EventType::Resolved | EventType::Closed => {
+                    self.open = false;
+                    true
+                }
+                EventType::WaitingOnCustomer => {
+                    if self.open && self.waiting_since.is_none() {
+                        self.waiting_since = Some(at);
+                    }
+                    false
+                }
+                EventType::CustomerReplied => true,
+                _ => false,
+            };
+            if ends && let Some(from) = self.waiting_since.take() {
+                return Some(Pause { from, to: Some(at) });
+            }
+        }
     }
 }
 

@@ -6,17 +6,21 @@
 //!  "OpenedAt": 1780304400000000, "FirstResponseAt": 1780308000000000,
 //!  "ResolvedAt": 1780574400000000, "ClosedAt": 1780905600000000,
 //!  "Marks": [[1780394400000000, "resolved"], [1780905600000000, "closed"]],
+//!  "PauseMarks": [[1780310000000000, "waiting_on_customer"],
+//!                 [1780320000000000, "customer_replied"]],
 //!  "Bookings": [{"At": 1780308000000000, "EffortMinutes": 15, "Team": "tier-1",
 //!                "Amount": {"Value": "-12.50", "Currency": "EUR"}}],
 //!  "Category": [1780304400000000, "billing"], "Priority": [1780304400000000, "high"],
-//!  "Channel": […], "Team": […], "Outcome": […]}
+//!  "Channel": […], "Team": […], "Agent": […], "Outcome": […]}
 //! ```
 //!
 //! Instants are microseconds since the epoch (exact, compact); absent values are left out.
 //! Reading validates every value as the event parser would (ids, labels, event types,
 //! priorities, effort, amounts) and rebuilds the derived parts (sort order, open state,
 //! counts), so a document edited or written by an older version cannot produce an invalid
-//! timeline. The store should also keep `first_seen_at`, `last_seen_at` and `is_open` as
+//! timeline. `PauseMarks` and `Agent` came with the SLA clock pauses; documents written before
+//! them have neither and read as a case that never waited on the customer and names no agent
+//! (a test keeps a document of that shape readable). The store should also keep `first_seen_at`, `last_seen_at` and `is_open` as
 //! indexed columns to select the cases that [`matter`](CaseTimeline::matters_for).
 
 use serde::{Deserialize, Serialize};
@@ -45,6 +49,8 @@ pub(super) struct TimelineRecord {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     marks: Vec<(i64, String)>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pause_marks: Vec<(i64, String)>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     bookings: Vec<BookingRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     category: Option<(i64, String)>,
@@ -54,6 +60,8 @@ pub(super) struct TimelineRecord {
     channel: Option<(i64, String)>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     team: Option<(i64, String)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    agent: Option<(i64, String)>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     outcome: Option<(i64, String)>,
 }
@@ -78,6 +86,11 @@ impl From<CaseTimeline> for TimelineRecord {
     fn from(t: CaseTimeline) -> Self {
         let micros = |at: Option<Timestamp>| at.map(Timestamp::as_micros);
         let label = |l: Label| l.as_str().to_owned();
+        let words = |marks: &[(Timestamp, EventType)]| {
+            (marks.iter())
+                .map(|(at, kind)| (at.as_micros(), kind.as_str().to_owned()))
+                .collect()
+        };
         Self {
             case_id: t.case_id.as_str().to_owned(),
             first_seen_at: t.first_seen_at.as_micros(),
@@ -86,9 +99,8 @@ impl From<CaseTimeline> for TimelineRecord {
             first_response_at: micros(t.first_response_at),
             resolved_at: micros(t.resolved_at),
             closed_at: micros(t.closed_at),
-            marks: (t.marks.iter())
-                .map(|(at, kind)| (at.as_micros(), kind.as_str().to_owned()))
-                .collect(),
+            marks: words(&t.marks),
+            pause_marks: words(&t.pause_marks),
             bookings: (t.bookings.into_iter())
                 .map(|b| BookingRecord {
                     at: b.at.as_micros(),
@@ -101,6 +113,7 @@ impl From<CaseTimeline> for TimelineRecord {
             priority: stamped(t.priority, |p| p.as_str().to_owned()),
             channel: stamped(t.channel, label),
             team: stamped(t.team, label),
+            agent: stamped(t.agent, label),
             outcome: stamped(t.outcome, label),
         }
     }
@@ -118,18 +131,18 @@ impl TryFrom<TimelineRecord> for CaseTimeline {
             })
             .transpose()
         };
-        let mut marks = Vec::with_capacity(r.marks.len());
-        for (t, word) in r.marks {
-            let kind = EventType::parse(&word).map_err(|e| format!("Marks: {e}"))?;
-            if !matches!(
+        let marks = read_marks(r.marks, "Marks", "a lifecycle mark", |kind| {
+            matches!(
                 kind,
                 EventType::Reopened | EventType::Resolved | EventType::Closed | EventType::Appealed
-            ) {
-                return Err(format!("Marks: '{word}' is not a lifecycle mark"));
-            }
-            marks.push((at(t), kind));
-        }
-        marks.sort_unstable();
+            )
+        })?;
+        let pause_marks = read_marks(r.pause_marks, "PauseMarks", "a pause mark", |kind| {
+            matches!(
+                kind,
+                EventType::WaitingOnCustomer | EventType::CustomerReplied
+            )
+        })?;
         let mut bookings = Vec::with_capacity(r.bookings.len());
         for b in r.bookings {
             let effort_minutes = (b.effort_minutes.map(EffortMinutes::new).transpose())
@@ -168,14 +181,35 @@ impl TryFrom<TimelineRecord> for CaseTimeline {
                 .find(|m| matches!(m.1, EventType::Resolved | EventType::Closed))
                 .map(|m| m.0),
             marks,
+            pause_marks,
             bookings,
             category: label("Category", r.category)?,
             priority,
             channel: label("Channel", r.channel)?,
             team: label("Team", r.team)?,
+            agent: label("Agent", r.agent)?,
             outcome: label("Outcome", r.outcome)?,
         };
         timeline.open = timeline.open_after(|_| true);
         Ok(timeline)
     }
+}
+
+/// Marks of the kinds `allowed`, sorted; the error names `field` and what the mark must be.
+fn read_marks(
+    stored: Vec<(i64, String)>,
+    field: &str,
+    must_be: &str,
+    allowed: impl Fn(EventType) -> bool,
+) -> Result<Vec<(Timestamp, EventType)>, String> {
+    let mut marks = Vec::with_capacity(stored.len());
+    for (t, word) in stored {
+        let kind = EventType::parse(&word).map_err(|e| format!("{field}: {e}"))?;
+        if !allowed(kind) {
+            return Err(format!("{field}: '{word}' is not {must_be}"));
+        }
+        marks.push((Timestamp::from_micros(t), kind));
+    }
+    marks.sort_unstable();
+    Ok(marks)
 }

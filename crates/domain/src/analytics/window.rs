@@ -103,19 +103,28 @@ pub enum Dimension {
     Team,
     /// The channel through which the case arrived (first reported).
     Channel,
+    /// The agent handling the case (latest reported); effort and money go with the case.
+    Agent,
 }
 
 impl Dimension {
     /// Every dimension.
-    pub const ALL: [Self; 4] = [Self::Category, Self::Priority, Self::Team, Self::Channel];
+    pub const ALL: [Self; 5] = [
+        Self::Category,
+        Self::Priority,
+        Self::Team,
+        Self::Channel,
+        Self::Agent,
+    ];
 
-    /// The name as in the API: `Category`, `Priority`, `Team` or `Channel`.
+    /// The name as in the API: `Category`, `Priority`, `Team`, `Channel` or `Agent`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Category => "Category",
             Self::Priority => "Priority",
             Self::Team => "Team",
             Self::Channel => "Channel",
+            Self::Agent => "Agent",
         }
     }
 
@@ -177,7 +186,8 @@ mod tests {
     fn dimensions_parse_ignoring_case() {
         assert_eq!(Dimension::parse("team"), Some(Dimension::Team));
         assert_eq!(Dimension::parse("CATEGORY"), Some(Dimension::Category));
-        assert_eq!(Dimension::parse("agent"), None);
+        assert_eq!(Dimension::parse("agent"), Some(Dimension::Agent));
+        assert_eq!(Dimension::parse("agents"), None);
         assert_eq!(serde_json::to_value(Dimension::Channel).unwrap(), "Channel");
     }
 }

@@ -274,7 +274,8 @@ mod tests {
                 "EventType",
                 json!("done"),
                 "EventType: must be one of opened, assigned, \
-                first_response, escalated, reopened, resolved, appealed, closed",
+                first_response, escalated, reopened, resolved, appealed, closed, \
+                waiting_on_customer, customer_replied",
             ),
             (
                 "OccurredAt",

@@ -74,6 +74,11 @@ keywords!(
         Appealed = "appealed",
         /// The case was closed.
         Closed = "closed",
+        /// The bank asked the customer for something; the resolution clock stops until the
+        /// customer replies or the case is resolved.
+        WaitingOnCustomer = "waiting_on_customer",
+        /// The customer replied; a stopped resolution clock runs again.
+        CustomerReplied = "customer_replied",
     }
 );
 
@@ -100,7 +105,7 @@ mod tests {
         for kind in EventType::ALL {
             assert_eq!(EventType::parse(kind.as_str()), Ok(*kind));
         }
-        assert_eq!(EventType::ALL.len(), 8);
+        assert_eq!(EventType::ALL.len(), 10);
         assert_eq!(EventType::FirstResponse.to_string(), "first_response");
     }
 
@@ -110,7 +115,7 @@ mod tests {
             EventType::parse("Resolved").map_err(|e| e.to_string()),
             Err(
                 "EventType: must be one of opened, assigned, first_response, escalated, \
-                 reopened, resolved, appealed, closed"
+                 reopened, resolved, appealed, closed, waiting_on_customer, customer_replied"
                     .to_owned()
             )
         );

@@ -46,9 +46,18 @@ impl BusinessCalendar {
     /// [`working_time_between`](Self::working_time_between):
     /// `working_time_between(start, add_working_time(start, h)) == h`.
     pub fn add_working_time(&self, start: Timestamp, hours: f64) -> Timestamp {
+        if hours.is_nan() {
+            return start;
+        }
         // `as` saturates, so an absurd amount runs to the end of representable time.
-        let mut remaining = (hours * MICROS_PER_HOUR).round() as i64;
-        if remaining <= 0 || hours.is_nan() {
+        self.add_working_micros(start, (hours * MICROS_PER_HOUR).round() as i64)
+    }
+
+    /// [`add_working_time`](Self::add_working_time) in whole microseconds of working time,
+    /// for callers that keep exact integer durations (the SLA clocks).
+    pub fn add_working_micros(&self, start: Timestamp, micros: i64) -> Timestamp {
+        let mut remaining = micros;
+        if remaining <= 0 {
             return start;
         }
         let last = jiff::Timestamp::MAX.as_microsecond();

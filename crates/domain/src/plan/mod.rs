@@ -28,7 +28,8 @@ pub use calendar::{BusinessCalendar, MAX_HOLIDAYS, MAX_WINDOWS_PER_DAY, Window};
 pub use hours::{LocalTime, WorkingHours};
 pub use resources::{MAX_AGENTS, MAX_NAME_CHARS, MAX_SKILLS, MAX_TEAMS, ResourcePlan, Team};
 pub use targets::{
-    MAX_TARGET_HOURS, Priority, ServiceLevelTarget, ServiceLevelTargets, UnknownPriority,
+    DEFAULT_AT_RISK_RATIO, MAX_TARGET_HOURS, Priority, ServiceLevelTarget, ServiceLevelTargets,
+    UnknownPriority,
 };
 
 /// The names of the three extension properties on the plan.

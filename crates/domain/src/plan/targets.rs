@@ -3,10 +3,12 @@
 //! and what fraction of cases must meet both.
 //!
 //! JSON, keyed by lowercase priority names, any subset:
-//! `{"urgent": {"FirstResponseHours": 1, "ResolutionHours": 8, "AttainmentGoal": 0.95}}`.
-//! All three properties are required per priority; hours are positive (at most
-//! [`MAX_TARGET_HOURS`]) with `ResolutionHours >= FirstResponseHours`; the goal is a fraction
-//! in `0..=1`.
+//! `{"urgent": {"FirstResponseHours": 1, "ResolutionHours": 8, "AttainmentGoal": 0.95,
+//! "AtRiskRatio": 0.75}}`. The first three properties are required per priority; hours are
+//! positive (at most [`MAX_TARGET_HOURS`]) with `ResolutionHours >= FirstResponseHours`; the
+//! goal is a fraction in `0..=1`. `AtRiskRatio` is optional: the share of a target after
+//! which a running SLA clock is *at risk*, strictly between 0 and 1, by default
+//! [`DEFAULT_AT_RISK_RATIO`]; it is written back only when it was given.
 
 use std::fmt;
 use std::str::FromStr;
@@ -18,6 +20,9 @@ use super::json;
 
 /// The longest target accepted, in hours (ten years of round-the-clock time).
 pub const MAX_TARGET_HOURS: f64 = 87_600.0;
+
+/// The share of a target after which a running clock is at risk, when the plan names none.
+pub const DEFAULT_AT_RISK_RATIO: f64 = 0.8;
 
 /// How urgent a case is, from least to most.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -78,12 +83,14 @@ impl FromStr for Priority {
 }
 
 /// The target for one priority. Once built it is valid: both times positive, resolution not
-/// before first response, goal a fraction.
+/// before first response, goal a fraction, at-risk ratio (if given) strictly between 0 and 1.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ServiceLevelTarget {
     first_response_hours: f64,
     resolution_hours: f64,
     attainment_goal: f64,
+    /// As given; `None` means [`DEFAULT_AT_RISK_RATIO`] (and is not written back).
+    at_risk_ratio: Option<f64>,
 }
 
 impl ServiceLevelTarget {
@@ -127,7 +134,21 @@ impl ServiceLevelTarget {
             first_response_hours,
             resolution_hours,
             attainment_goal,
+            at_risk_ratio: None,
         })
+    }
+
+    /// The same target with the share of it after which a running clock is at risk; the
+    /// error names `AtRiskRatio` unless `0 < ratio < 1`.
+    pub fn with_at_risk_ratio(mut self, ratio: f64) -> Result<Self, PlanSettingsError> {
+        if !(ratio > 0.0 && ratio < 1.0) {
+            return Err(PlanSettingsError::new(
+                "AtRiskRatio",
+                "must be greater than 0 and less than 1",
+            ));
+        }
+        self.at_risk_ratio = Some(ratio);
+        Ok(self)
     }
 
     /// Business hours allowed until the first response.
@@ -145,22 +166,39 @@ impl ServiceLevelTarget {
         self.attainment_goal
     }
 
+    /// The share of a target after which a running clock is at risk, in `(0, 1)`:
+    /// [`DEFAULT_AT_RISK_RATIO`] unless the plan gave one.
+    pub fn at_risk_ratio(&self) -> f64 {
+        self.at_risk_ratio.unwrap_or(DEFAULT_AT_RISK_RATIO)
+    }
+
     fn from_json(value: &Json, path: &str) -> Result<Self, PlanSettingsError> {
         let map = json::object(value, path)?;
         json::only_known(
             map,
-            &["FirstResponseHours", "ResolutionHours", "AttainmentGoal"],
+            &[
+                "FirstResponseHours",
+                "ResolutionHours",
+                "AttainmentGoal",
+                "AtRiskRatio",
+            ],
             path,
         )?;
         let get = |key: &str| {
             json::required(map, key, path).and_then(|v| json::number(v, &json::child(path, key)))
         };
-        Self::new(
+        let target = Self::new(
             get("FirstResponseHours")?,
             get("ResolutionHours")?,
             get("AttainmentGoal")?,
         )
-        .map_err(|e| e.under(path))
+        .map_err(|e| e.under(path))?;
+        match json::optional(map, "AtRiskRatio") {
+            None => Ok(target),
+            Some(v) => target
+                .with_at_risk_ratio(json::number(v, &json::child(path, "AtRiskRatio"))?)
+                .map_err(|e| e.under(path)),
+        }
     }
 
     fn to_json(self) -> Json {
@@ -177,6 +215,9 @@ impl ServiceLevelTarget {
             "AttainmentGoal".into(),
             json::number_json(self.attainment_goal),
         );
+        if let Some(ratio) = self.at_risk_ratio {
+            map.insert("AtRiskRatio".into(), json::number_json(ratio));
+        }
         Json::Object(map)
     }
 }
@@ -247,14 +288,18 @@ impl ServiceLevelTargets {
     }
 
     /// A summary for `CustomerCaseServicePerformanceGoals`, most urgent first: `urgent: first
-    /// response within 1 h, resolution within 8 h, 95% of cases; normal: …`.
+    /// response within 1 h, resolution within 8 h, 95% of cases; normal: …`, with `, at risk
+    /// after 75% of a target` where the plan gave an at-risk ratio.
     pub fn readable(&self) -> String {
         let parts: Vec<String> = self
             .iter()
             .rev()
             .map(|(p, t)| {
+                let at_risk = t.at_risk_ratio.map_or(String::new(), |r| {
+                    format!(", at risk after {} of a target", json::readable_percent(r))
+                });
                 format!(
-                    "{p}: first response within {} h, resolution within {} h, {} of cases",
+                    "{p}: first response within {} h, resolution within {} h, {} of cases{at_risk}",
                     json::readable_number(t.first_response_hours),
                     json::readable_number(t.resolution_hours),
                     json::readable_percent(t.attainment_goal),
@@ -372,6 +417,50 @@ mod tests {
     #[test]
     fn targets_that_are_not_an_object_are_rejected() {
         assert_eq!(error(json!([1])), "ServiceLevelTargets: must be an object");
+    }
+
+    #[test]
+    fn an_at_risk_ratio_is_optional_defaults_to_four_fifths_and_round_trips() {
+        let given = json!({
+            "urgent": {"FirstResponseHours": 1, "ResolutionHours": 8, "AttainmentGoal": 0.95,
+                       "AtRiskRatio": 0.5},
+            "normal": {"FirstResponseHours": 4, "ResolutionHours": 40, "AttainmentGoal": 0.9}
+        });
+        let targets = parse(given.clone()).unwrap();
+        assert_eq!(targets.get(Priority::Urgent).unwrap().at_risk_ratio(), 0.5);
+        assert_eq!(
+            targets.get(Priority::Normal).unwrap().at_risk_ratio(),
+            DEFAULT_AT_RISK_RATIO
+        );
+        assert_eq!(targets.to_json(), given, "the default is not written out");
+        assert_eq!(
+            targets.readable(),
+            "urgent: first response within 1 h, resolution within 8 h, 95% of cases, \
+             at risk after 50% of a target; \
+             normal: first response within 4 h, resolution within 40 h, 90% of cases"
+        );
+    }
+
+    #[test]
+    fn an_at_risk_ratio_outside_zero_to_one_names_its_path() {
+        for ratio in [json!(0), json!(1), json!(-0.2), json!(1.5)] {
+            let err = error(json!({
+                "high": {"FirstResponseHours": 2, "ResolutionHours": 16, "AttainmentGoal": 0.9,
+                         "AtRiskRatio": ratio}
+            }));
+            assert_eq!(
+                err,
+                "ServiceLevelTargets.high.AtRiskRatio: must be greater than 0 and less than 1"
+            );
+        }
+        let err = error(json!({
+            "high": {"FirstResponseHours": 2, "ResolutionHours": 16, "AttainmentGoal": 0.9,
+                     "AtRiskRatio": "0.5"}
+        }));
+        assert_eq!(
+            err,
+            "ServiceLevelTargets.high.AtRiskRatio: must be a number"
+        );
     }
 
     #[test]

@@ -53,6 +53,21 @@ fn ndjson_line_numbers_count_blank_lines_from_one() {
 }
 
 #[test]
+fn waits_on_the_customer_and_replies_parse_like_any_other_event() {
+    let body = format!(
+        "{}\n{}\n",
+        event(1).replace("assigned", "waiting_on_customer"),
+        event(2).replace("first_response", "customer_replied")
+    );
+    let events = parse_batch(body.as_bytes(), BatchFormat::Ndjson).expect("valid");
+    let kinds: Vec<_> = events.iter().map(|e| e.event_type).collect();
+    assert_eq!(
+        kinds,
+        [EventType::WaitingOnCustomer, EventType::CustomerReplied]
+    );
+}
+
+#[test]
 fn ndjson_accepts_a_trailing_newline_and_crlf_line_ends_in_the_order_sent() {
     let body = format!("{}\r\n{}\r\n\r\n", event(0), event(1));
     let events = parse_batch(body.as_bytes(), BatchFormat::Ndjson).expect("valid");
