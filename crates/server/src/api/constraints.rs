@@ -366,7 +366,7 @@ fn constrain_component(name: &str, schema: &mut Value) {
         }
         "Performance" => {
             if let Some(value) = properties.get_mut("Breakdown") {
-                value["enum"] = json!(["Category", "Priority", "Team", "Channel", null]);
+                value["enum"] = json!(["Category", "Priority", "Team", "Channel", "Agent", null]);
             }
         }
         _ => {}
@@ -395,7 +395,8 @@ fn service_level_targets() -> Value {
             "properties": {
                 "FirstResponseHours": hours,
                 "ResolutionHours": hours,
-                "AttainmentGoal": {"type": "number", "minimum": 0, "maximum": 1}
+                "AttainmentGoal": {"type": "number", "minimum": 0, "maximum": 1},
+                "AtRiskRatio": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}
             },
             "additionalProperties": false
         }

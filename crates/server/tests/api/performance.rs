@@ -326,7 +326,7 @@ on_both_backends! {
             (json!({"WindowStart": "last week"}), "WindowStart"),
             (json!({"WindowEnd": 20260601}), "WindowEnd"),
             (json!({"WindowEnd": "2026-05-01T00:00:00Z"}), "WindowEnd"),
-            (json!({"Breakdown": "Agent"}), "Breakdown"),
+            (json!({"Breakdown": "Queue"}), "Breakdown"),
             (json!({"Statistics": {}}), "Statistics"),
             (json!({"Annotations": {}}), "Annotations"),
         ] {

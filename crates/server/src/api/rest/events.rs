@@ -39,7 +39,8 @@ struct IngestReport {
 /// A JSON array (`application/json`) or one event a line (`application/x-ndjson`), at most
 /// 10,000 events and 16 MiB. An event: `EventId` (unique in the plan; re-sending is
 /// harmless), `CaseId`, `EventType` (`opened`, `assigned`, `first_response`, `escalated`,
-/// `reopened`, `resolved`, `appealed`, `closed`), `OccurredAt` (RFC 3339), and optional
+/// `waiting_on_customer`, `customer_replied`, `reopened`, `resolved`, `appealed`, `closed`),
+/// `OccurredAt` (RFC 3339), and optional
 /// `Category`, `Priority` (`low`, `normal`, `high`, `urgent`), `Channel`, `Team`, `Agent`,
 /// `EffortMinutes`, `Amount` (`{"Value": "12.50", "Currency": "EUR"}`), `Outcome`. Events may
 /// arrive in any order. A batch is all or nothing: the first bad event is a 400 naming its
