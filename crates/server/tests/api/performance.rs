@@ -387,3 +387,53 @@ on_both_backends! {
         app.get("/customer-case-management/01a2196b-0000-7000-8000-000000000000/projections").await.assert_error(404);
     }
 }
+
+on_both_backends! {
+    async fn paused_working_time_is_left_out_of_resolution_times_per_agent(app: TestApp) {
+        // Working hours Mon-Fri 08:00-18:00 UTC (plan_body), the week of Monday 2026-06-01:
+        // - P1 (ana): opened Mon 09:00, answered 10:00, waiting on the customer from Mon 12:00
+        //   to Tue 12:00 (Mon 12-18 = 6 h, Tue 08-12 = 4 h: 10 business hours paused),
+        //   resolved Tue 15:00. Open for Mon 9 h + Tue 7 h = 16 business hours, minus the
+        //   10 paused: 6 h.
+        // - P2 (bo): opened Mon 09:00, answered 11:00, resolved Wed 09:00, never paused:
+        //   Mon 9 h + Tue 10 h + Wed 1 h = 20 h.
+        let plan = app.create_plan(&plan_body()).await;
+        let ana = json!({"Agent": "ana"});
+        let bo = json!({"Agent": "bo"});
+        let mut events = vec![
+            event("a1", "P1", "opened", "2026-06-01T09:00:00Z", ana.clone()),
+            event("a2", "P1", "first_response", "2026-06-01T10:00:00Z", ana.clone()),
+            event("a3", "P1", "waiting_on_customer", "2026-06-01T12:00:00Z", ana.clone()),
+            event("a4", "P1", "customer_replied", "2026-06-02T12:00:00Z", ana.clone()),
+            event("a5", "P1", "resolved", "2026-06-02T15:00:00Z", ana),
+            event("b1", "P2", "opened", "2026-06-01T09:00:00Z", bo.clone()),
+            event("b2", "P2", "first_response", "2026-06-01T11:00:00Z", bo.clone()),
+            event("b3", "P2", "resolved", "2026-06-03T09:00:00Z", bo),
+        ];
+        events.reverse();
+        ingest(&app, &plan, &events).await;
+
+        for (id, kind, expected) in [
+            ("res", "resolution-time", [("ana", 6.0), ("bo", 20.0)]),
+            ("first", "first-response-time", [("ana", 1.0), ("bo", 2.0)]),
+        ] {
+            let mut body = windowed(kind);
+            body["Breakdown"] = json!("Agent");
+            let put = put_performance(&app, &plan, id, body).await;
+            assert_eq!(put.status, StatusCode::CREATED, "{}", put.text);
+            let shown = performance(&app, &plan, id).await;
+            assert_eq!(shown["Breakdown"], "Agent");
+            let values = &shown["Statistics"]["Breakdown"]["Values"];
+            for (agent, hours) in expected {
+                let headline = values.as_array()
+                    .and_then(|v| v.iter().find(|x| x["Value"] == agent))
+                    .map(|x| x["Headline"].clone())
+                    .unwrap_or(Value::Null);
+                assert!(close(&headline, hours), "{kind} of {agent}: {headline}, expected {hours}: {values}");
+            }
+        }
+        // Both resolutions are within the 24-hour target once the pause is left out.
+        let s = performance(&app, &plan, "res").await["Statistics"].clone();
+        assert_eq!((s["ServiceLevels"]["Cases"].clone(), s["ServiceLevels"]["Met"].clone()), (json!(2), json!(2)));
+    }
+}
