@@ -63,10 +63,15 @@ impl Application {
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("binding {}", settings.listen))?;
+        let service = caseload_service::Service::new(db.clone());
+        // Timelines behind their events (after an upgrade that rebuilds them) are folded in
+        // the background, so that the first reads do not wait for them.
+        let folding = service.clone();
+        tokio::spawn(async move { folding.fold_pending().await });
         let state = api::AppState {
             db: db.clone(),
             body_timeout: settings.body_timeout(),
-            service: caseload_service::Service::new(db.clone()),
+            service: service.clone(),
             auth,
             body_limit: settings.body_limit_bytes,
             idempotency_retention: settings.idempotency_retention,

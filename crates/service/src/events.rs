@@ -1,8 +1,10 @@
 //! Case-event ingest: a batch is parsed off the request workers, stored all or nothing, and
 //! folded into the plan's case timelines in the background.
 
-use caseload_domain::PlanId;
 use caseload_domain::events::{BatchFormat, MAX_BATCH_EVENTS, parse_batch};
+use caseload_domain::page::MAX_PAGE_SIZE;
+use caseload_domain::{PageRequest, PageSize, PlanId};
+use caseload_store::BusinessUnits;
 
 use crate::{Actor, Service, ServiceError};
 
@@ -46,5 +48,50 @@ impl Service {
             accepted: done.accepted,
             duplicates: done.duplicates,
         })
+    }
+}
+
+impl Service {
+    /// Folds every plan's case events that are not in its timelines yet (after an upgrade
+    /// that rebuilds timelines, or a stop before a background fold ran), plan by plan, so
+    /// that the first reads after a start do not wait for it. Failures are logged and left
+    /// to the next read, which folds whatever is pending itself.
+    pub async fn fold_pending(&self) {
+        let started = std::time::Instant::now();
+        let mut after = None;
+        let mut plans = 0u64;
+        loop {
+            let page = match PageSize::parse(Some(MAX_PAGE_SIZE)) {
+                Ok(size) => PageRequest { after, size },
+                Err(_) => return,
+            };
+            let page = match self.db.plans(page, &BusinessUnits::All).await {
+                Ok(page) => page,
+                Err(err) => {
+                    tracing::warn!(error = %err, "listing plans to fold their case events failed");
+                    return;
+                }
+            };
+            for plan in &page.items {
+                let (generation, folded) = match self.db.fold_timelines(plan.id).await {
+                    Ok(generation) => (generation, true),
+                    Err(err) => {
+                        tracing::warn!(plan = %plan.id, error = %err,
+                            "folding case events into timelines failed; the next read retries");
+                        (0, false)
+                    }
+                };
+                plans += u64::from(folded && generation > 0);
+            }
+            match page.next_after {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        tracing::info!(
+            plans,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "case timelines of every plan are up to date"
+        );
     }
 }

@@ -53,6 +53,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "evaluation request keys",
         include_str!("../../migrations/sqlite/0009_evaluation_request_keys.sql"),
     ),
+    (
+        10,
+        "timelines folded again for agents and pauses",
+        include_str!("../../migrations/sqlite/0010_refold_timelines.sql"),
+    ),
 ];
 
 /// Applies the migrations the database has not had yet.
