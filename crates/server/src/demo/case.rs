@@ -1,5 +1,6 @@
 //! The life of one generated case, from its own seed: opened → assigned (minutes) → first
-//! response (hours, heavy-tailed) → maybe escalated → resolved (days, heavy-tailed) → closed;
+//! response (hours, heavy-tailed) → maybe escalated → maybe waiting on the customer until
+//! the customer replies (or not) → resolved (days, heavy-tailed) → closed;
 //! now and then reopened and resolved again, or appealed. Team work happens in working time
 //! of the plan's calendar (a case opened on Saturday is assigned on Monday); the customer's
 //! moves (closing, reopening, appealing) in wall-clock time. Steps that would happen after
@@ -15,6 +16,11 @@ use super::model::{
     CATEGORIES, CHANNELS, DemoRng, PRIORITIES, WORKING_HOURS_PER_DAY, lognormal, minutes, pick,
     urgency,
 };
+
+/// The share of cases for which the team needs something from the customer.
+const ASKS_CUSTOMER: f64 = 0.3;
+/// The share of those customers who answer.
+const CUSTOMER_REPLIES: f64 = 0.9;
 
 /// One thing that happened to a case.
 #[derive(Debug, Clone, PartialEq)]
@@ -160,6 +166,10 @@ impl Life<'_> {
             self.lead_step(EventType::Escalated, at, effort, None, None)?;
         }
 
+        if self.rng.random_bool(ASKS_CUSTOMER) {
+            at = self.wait_on_customer(at)?;
+        }
+
         let median = category.resolution_days
             * WORKING_HOURS_PER_DAY
             * urgency.resolution
@@ -172,6 +182,30 @@ impl Life<'_> {
         let effort = minutes(&mut self.rng, 35.0 * category.effort, 0.7);
         self.step(EventType::Resolved, at, Some(effort), paid, Some(outcome))?;
         Some((at, outcome, paid))
+    }
+
+    /// The team asks the customer for something (a document, a signature) and waits: most
+    /// answer within a day or two; those who never do have their case decided without it
+    /// after two weeks. While the bank waits, the resolution clock stops.
+    fn wait_on_customer(&mut self, answered: i64) -> Option<i64> {
+        let wait = lognormal(&mut self.rng, 2.0, 0.8);
+        let asked = self.working(answered, wait);
+        let effort = minutes(&mut self.rng, 5.0, 0.5);
+        self.step(
+            EventType::WaitingOnCustomer,
+            asked,
+            Some(effort),
+            None,
+            None,
+        )?;
+        if self.rng.random_bool(CUSTOMER_REPLIES) {
+            let wait = lognormal(&mut self.rng, 30.0, 0.9);
+            let replied = self.wall(asked, wait);
+            self.step(EventType::CustomerReplied, replied, None, None, None)?;
+            Some(replied)
+        } else {
+            Some(self.wall(asked, 14.0 * 24.0))
+        }
     }
 
     /// The customer comes back after the case was closed; it is resolved the same way again.
