@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use crate::fields::{Fields, MAX_FIELD_CHARS};
 use crate::ids::{InterventionId, PlanId, RecordId};
-use crate::record::RecordMeta;
+use crate::record::{ChildKind, RecordMeta};
 
 /// Longest reason or requested action accepted, in characters.
 pub const TEXT_MAX_CHARS: usize = MAX_FIELD_CHARS;
@@ -23,6 +23,14 @@ pub enum Subject {
 }
 
 impl Subject {
+    /// The subject naming a rule or performance record.
+    pub fn of_record(kind: ChildKind, id: RecordId) -> Self {
+        match kind {
+            ChildKind::Rules => Self::Rules(id),
+            ChildKind::Performance => Self::Performance(id),
+        }
+    }
+
     /// The stored kind name: `plan`, `rules` or `performance`.
     pub fn kind_name(&self) -> &'static str {
         match self {

@@ -7,7 +7,7 @@ use std::future::Future;
 use caseload_store::audit::{REQUEST, RequestContext};
 
 /// The acting subject of a write and the request it comes through.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
     /// `jwt:<sub>`, `key:<id>`, `development` or a tool's name; recorded on the change.
     pub subject: String,
@@ -17,14 +17,6 @@ pub struct Actor {
 }
 
 impl Actor {
-    /// `subject`, acting outside any request.
-    pub fn new(subject: impl Into<String>) -> Self {
-        Self {
-            subject: subject.into(),
-            request: RequestContext::default(),
-        }
-    }
-
     /// `subject`, acting through `request`.
     pub fn through(subject: impl Into<String>, request: RequestContext) -> Self {
         Self {

@@ -59,7 +59,7 @@ impl Service {
     pub async fn fold_pending(&self) {
         let started = std::time::Instant::now();
         let mut after = None;
-        let mut plans = 0u64;
+        let (mut plans, mut failed) = (0u64, 0u64);
         loop {
             let page = match PageSize::parse(Some(MAX_PAGE_SIZE)) {
                 Ok(size) => PageRequest { after, size },
@@ -73,15 +73,12 @@ impl Service {
                 }
             };
             for plan in &page.items {
-                let (generation, folded) = match self.db.fold_timelines(plan.id).await {
-                    Ok(generation) => (generation, true),
-                    Err(err) => {
-                        tracing::warn!(plan = %plan.id, error = %err,
-                            "folding case events into timelines failed; the next read retries");
-                        (0, false)
-                    }
-                };
-                plans += u64::from(folded && generation > 0);
+                plans += 1;
+                if let Err(err) = self.db.fold_timelines(plan.id).await {
+                    failed += 1;
+                    tracing::warn!(plan = %plan.id, error = %err,
+                        "folding case events into timelines failed; the next read retries");
+                }
             }
             match page.next_after {
                 Some(next) => after = Some(next),
@@ -90,8 +87,9 @@ impl Service {
         }
         tracing::info!(
             plans,
+            failed,
             elapsed_ms = started.elapsed().as_millis() as u64,
-            "case timelines of every plan are up to date"
+            "case timelines of every plan brought up to date"
         );
     }
 }

@@ -228,10 +228,7 @@ async fn request_child(
     body: ContractObject,
 ) -> Result<Response, ApiError> {
     let body = contract_body(kind.record_kind(), REQUEST_EXTENSIONS, body)?;
-    let subject = match kind {
-        ChildKind::Rules => Subject::Rules(id.clone()),
-        ChildKind::Performance => Subject::Performance(id.clone()),
-    };
+    let subject = Subject::of_record(kind, id.clone());
     let intervention = state
         .service
         .request_intervention(plan, subject, &body, who)

@@ -74,10 +74,7 @@ pub(crate) fn put_action(kind: ChildKind) -> AuditAction {
 
 /// `rules/<id>` or `performance/<id>`.
 pub(crate) fn record_subject(kind: ChildKind, id: &RecordId) -> String {
-    subject_name(&match kind {
-        ChildKind::Rules => Subject::Rules(id.clone()),
-        ChildKind::Performance => Subject::Performance(id.clone()),
-    })
+    subject_name(&Subject::of_record(kind, id.clone()))
 }
 
 /// `plan`, `rules/<id>` or `performance/<id>`.

@@ -27,6 +27,19 @@ async fn put(db: &Arc<dyn Database>, kind: ChildKind, plan: PlanId, id: &RecordI
         .expect("put record");
 }
 
+/// A plan with the rules r1, r2 and r3, and another plan with rules of the same ids r1 and
+/// r3 (whose records must never be counted for the first).
+async fn three_rules_and_twins(db: &Arc<dyn Database>) -> ([RecordId; 3], PlanId, PlanId) {
+    let (plan, r1) = plan_with_rule(db).await;
+    let (r2, r3) = (rid("r2"), rid("r3"));
+    put(db, ChildKind::Rules, plan, &r2).await;
+    put(db, ChildKind::Rules, plan, &r3).await;
+    let other = new_plan(db).await;
+    put(db, ChildKind::Rules, other, &r1).await;
+    put(db, ChildKind::Rules, other, &r3).await;
+    ([r1, r2, r3], plan, other)
+}
+
 /// Requests `open` interventions about `subject` and moves the first `closed` of them on
 /// (acknowledged, rejected, resolved in turn), so that only the rest stay open.
 async fn requests(
@@ -161,13 +174,7 @@ pub(super) async fn history_summaries_of_a_page_equal_those_read_one_by_one(db: 
     // Arrange: r1 with outcomes of every frequency (ties ordered by name, byte-wise: `Zeta`
     // before `appealed`), r2 with pending evaluations only, r3 with none; the same ids under
     // another plan with evaluations of their own.
-    let (plan, r1) = plan_with_rule(&db).await;
-    let (r2, r3) = (rid("r2"), rid("r3"));
-    put(&db, ChildKind::Rules, plan, &r2).await;
-    put(&db, ChildKind::Rules, plan, &r3).await;
-    let other = new_plan(&db).await;
-    put(&db, ChildKind::Rules, other, &r1).await;
-    put(&db, ChildKind::Rules, other, &r3).await;
+    let ([r1, r2, r3], plan, other) = three_rules_and_twins(&db).await;
     let outcomes = [
         Some("upheld"),
         Some("appealed"),
@@ -243,13 +250,7 @@ pub(super) async fn history_summaries_of_a_page_equal_those_read_one_by_one(db: 
 pub(super) async fn latest_backtests_of_a_page_equal_those_read_one_by_one(db: Arc<dyn Database>) {
     // Arrange: r1 with three back-tests, r2 with one, r3 with none; the same ids under
     // another plan with back-tests of their own, saved last.
-    let (plan, r1) = plan_with_rule(&db).await;
-    let (r2, r3) = (rid("r2"), rid("r3"));
-    put(&db, ChildKind::Rules, plan, &r2).await;
-    put(&db, ChildKind::Rules, plan, &r3).await;
-    let other = new_plan(&db).await;
-    put(&db, ChildKind::Rules, other, &r1).await;
-    put(&db, ChildKind::Rules, other, &r3).await;
+    let ([r1, r2, r3], plan, other) = three_rules_and_twins(&db).await;
     let save = |plan: PlanId, rule: &RecordId, limit: u32| {
         let db = Arc::clone(&db);
         let new = NewBacktest {
